@@ -1,0 +1,202 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { authRoutes, CSRF_HEADER, SESSION_COOKIE } from './modules/auth/auth.routes.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import { createArgon2Hasher, type PasswordHasher } from './modules/auth/credentials.ts';
+import { createSessionsService } from './modules/auth/sessions.service.ts';
+import { usersRoutes } from './modules/users/users.routes.ts';
+import { createUsersService, type UsersService } from './modules/users/users.service.ts';
+import { type Clock, systemClock } from './platform/clock.ts';
+import type { DbHandle } from './platform/db/database.ts';
+import { pendingMigrations } from './platform/db/migrator.ts';
+import { access, registerAccessGuard } from './platform/http/access.ts';
+import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
+import { registerSharedSchemas } from './platform/http/openapi.ts';
+import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
+import { registerValidation } from './platform/http/validation.ts';
+import { type IdGenerator, systemIds } from './platform/ids.ts';
+import { registerInstrumentation } from './platform/observability/instrumentation.ts';
+import type { Metrics } from './platform/observability/metrics.ts';
+import { healthRoutes, metricsRoutes } from './platform/observability/observability.routes.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  database: DbHandle;
+  logger: Logger;
+  /** Null when METRICS_ENABLED=false. */
+  metrics: Metrics | null;
+  clock?: Clock;
+  ids?: IdGenerator;
+  hasher?: PasswordHasher;
+  /** The built web app (index.html and assets); served at / when present. */
+  webRoot?: string | null;
+}
+
+export interface App {
+  server: FastifyInstance;
+  users: UsersService;
+}
+
+export const DEFAULT_WEB_ROOT = path.join(ROOT, 'dist', 'web');
+
+/** The composition root: every module is created and registered here, in plain sight. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, database, logger, metrics } = deps;
+  const clock = deps.clock ?? systemClock;
+  const ids = deps.ids ?? systemIds;
+  const hasher = deps.hasher ?? createArgon2Hasher();
+  const db = database.db;
+
+  const server = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One "request completed" line per request comes from our own hook (instrumentation.ts).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    genReqId: (raw) => buildRequestContext(raw, config.tracingEnabled).request_id,
+    childLoggerFactory: (parent, bindings, options, raw) => {
+      const ctx = contextOf(raw as Parameters<typeof contextOf>[0], config.tracingEnabled);
+      return parent.child({ ...bindings, trace_id: ctx.trace_id }, options);
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Platform: validation, error shape, observability, cookies, headers, access control.
+  registerValidation(server);
+  registerSharedSchemas(server);
+  registerErrorHandling(server);
+  registerInstrumentation(server, { metrics, tracingEnabled: config.tracingEnabled });
+  await server.register(fastifyCookie);
+  await server.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+  });
+
+  // Modules.
+  const sessions = createSessionsService({
+    db,
+    clock,
+    ids,
+    policy: {
+      idleTimeoutMinutes: config.sessionIdleTimeoutMinutes,
+      absoluteTimeoutHours: config.sessionAbsoluteTimeoutHours,
+    },
+  });
+  const users = createUsersService({ db, clock, ids, hasher, sessions });
+  const auth = await createAuthService({ users, sessions, hasher });
+  metrics?.setActiveUsersSource(() => sessions.countActiveUsers());
+
+  registerAccessGuard(server, {
+    authenticate: (token) => sessions.authenticate(token),
+    sessionCookie: SESSION_COOKIE,
+    csrfHeader: CSRF_HEADER,
+    metricsToken: config.metricsToken,
+  });
+
+  // OpenAPI: generated from the route schemas registered below.
+  await server.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Stock Verify API',
+        version: VERSION,
+        description:
+          'Count inventory, review variances against the ERP, approve adjustments. ' +
+          'Errors share one shape: `{"error": {"code", "message", "details?"}, "request_id"}`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'access_token from POST /api/auth/login' },
+          cookie: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (json.$id as string) ?? `def-${i}`,
+    },
+  });
+  server.declarePublicPrefix('/docs');
+  await server.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  server.get('/api/openapi.json', { config: { access: access.public }, schema: { hide: true } }, async () =>
+    server.swagger(),
+  );
+
+  await server.register(
+    healthRoutes({
+      service: config.serviceName,
+      version: VERSION,
+      checks: [
+        {
+          name: 'database',
+          async check() {
+            await database.db.selectFrom('users').select('id').limit(1).execute();
+            return database.dialect;
+          },
+        },
+        {
+          name: 'migrations',
+          async check() {
+            const pending = await pendingMigrations(database.db, database.dialect);
+            if (pending.length > 0) throw new Error(`${pending.length} pending`);
+            return 'all applied';
+          },
+        },
+      ],
+    }),
+  );
+  if (metrics) await server.register(metricsRoutes(metrics));
+  await server.register(authRoutes({ auth, users, cookieSecure: config.cookieSecure }));
+  await server.register(usersRoutes(users));
+
+  // The web app: static assets, and index.html for any other GET outside /api (client routing).
+  const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot;
+  const hasWeb = webRoot !== null && fs.existsSync(path.join(webRoot, 'index.html'));
+  if (hasWeb) {
+    server.declarePublicPrefix('/assets/');
+    await server.register(fastifyStatic, {
+      root: path.join(webRoot, 'assets'),
+      prefix: '/assets/',
+      index: false,
+      immutable: true,
+      maxAge: '365d',
+    });
+  }
+  server.setNotFoundHandler((request, reply) => {
+    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && hasWeb;
+    if (isPage)
+      return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html', webRoot);
+    return reply
+      .status(404)
+      .send(errorBody(request, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  return { server, users };
+}

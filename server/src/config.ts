@@ -1,0 +1,274 @@
+import path from 'node:path';
+
+/**
+ * Every environment variable the product reads, parsed once into a frozen, typed Config.
+ * A bad value stops the start with a message that names the variable: nothing else in the
+ * code reads process.env.
+ */
+
+export type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+export type IpFilterMode = 'whitelist' | 'blacklist';
+export type CookieSecure = 'auto' | 'true' | 'false';
+
+export interface Config {
+  /** HTTP */
+  port: number;
+  host: string;
+  trustProxy: string[];
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  cookieSecure: CookieSecure;
+  /** Storage */
+  databaseUrl: string | null;
+  dataDir: string;
+  redisUrl: string | null;
+  /** First start */
+  adminUsername: string;
+  adminPassword: string | null;
+  /** Sessions */
+  sessionIdleTimeoutMinutes: number;
+  sessionAbsoluteTimeoutHours: number;
+  /** Enterprise security (guide) */
+  enterpriseSecurityEnabled: boolean;
+  maxLoginAttempts: number;
+  lockoutDurationMinutes: number;
+  maxConcurrentSessions: number;
+  ipFilterMode: IpFilterMode;
+  /** Enterprise audit (guide) */
+  enterpriseAuditEnabled: boolean;
+  auditRetentionDays: number;
+  auditHashAlgorithm: 'sha256' | 'sha384' | 'sha512';
+  /** Feature flags (guide) */
+  featureFlagsEnabled: boolean;
+  featureFlagsCacheTtlSeconds: number;
+  /** Data governance (guide) */
+  dataGovernanceEnabled: boolean;
+  gdprComplianceMode: boolean;
+  defaultRetentionDays: number;
+  /** Observability (guide) */
+  structuredLogging: boolean;
+  logLevel: LogLevel;
+  metricsEnabled: boolean;
+  metricsToken: string | null;
+  tracingEnabled: boolean;
+  serviceName: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function str(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+function optionalStr(env: Env, name: string): string | null {
+  return raw(env, name) ?? null;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) throw new ConfigError(name, `must be a whole number, got "${value}"`);
+  const parsed = Number(value);
+  if (parsed < min || parsed > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${parsed}`);
+  }
+  return parsed;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const lower = value.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  throw new ConfigError(name, `must be true or false, got "${value}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+  if (!match) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
+  return match;
+}
+
+function list(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+}
+
+const IPV4_OR_CIDR = /^(\d{1,3})(\.\d{1,3}){3}(\/\d{1,2})?$/;
+const IPV6_OR_CIDR = /^[0-9a-fA-F:.]+(\/\d{1,3})?$/;
+const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxy(env: Env): string[] {
+  const entries = list(env, 'TRUST_PROXY');
+  for (const entry of entries) {
+    if (entry === 'true' || entry === '*') {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        'must list the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8), never "true": any client could spoof its address',
+      );
+    }
+    const ok =
+      TRUST_PROXY_KEYWORDS.includes(entry) ||
+      IPV4_OR_CIDR.test(entry) ||
+      (entry.includes(':') && IPV6_OR_CIDR.test(entry));
+    if (!ok)
+      throw new ConfigError('TRUST_PROXY', `has an entry that is not an address or CIDR range: "${entry}"`);
+  }
+  return entries;
+}
+
+function databaseUrl(env: Env): string | null {
+  const value = optionalStr(env, 'DATABASE_URL');
+  if (value === null) return null;
+  if (!/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'must start with postgres:// or postgresql:// (leave it unset for SQLite)',
+    );
+  }
+  try {
+    new URL(value);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a valid URL');
+  }
+  return value;
+}
+
+function redisUrl(env: Env): string | null {
+  const value = optionalStr(env, 'REDIS_URL');
+  if (value !== null && !/^rediss?:\/\//.test(value)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  return value;
+}
+
+function corsOrigins(env: Env): string[] {
+  const origins = list(env, 'CORS_ORIGINS');
+  for (const origin of origins) {
+    if (origin === '*') throw new ConfigError('CORS_ORIGINS', 'must list origins explicitly, not "*"');
+    try {
+      const url = new URL(origin);
+      if (url.origin !== origin) throw new Error('not an origin');
+    } catch {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `has an entry that is not an origin like https://host:port: "${origin}"`,
+      );
+    }
+  }
+  return origins;
+}
+
+function metricsToken(env: Env): string | null {
+  const value = optionalStr(env, 'METRICS_TOKEN');
+  if (value !== null && value.length < 24) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 24 characters long');
+  }
+  return value;
+}
+
+function adminUsername(env: Env): string {
+  const value = str(env, 'ADMIN_USERNAME', 'admin');
+  if (!/^[A-Za-z0-9._@-]{3,64}$/.test(value)) {
+    throw new ConfigError('ADMIN_USERNAME', 'must be 3-64 characters of letters, digits and . _ @ -');
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<Config> {
+  const config: Config = {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: str(env, 'HOST', '0.0.0.0'),
+    trustProxy: trustProxy(env),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    corsOrigins: corsOrigins(env),
+    cookieSecure: oneOf(env, 'COOKIE_SECURE', 'auto', ['auto', 'true', 'false'] as const),
+    databaseUrl: databaseUrl(env),
+    dataDir: path.resolve(cwd, str(env, 'DATA_DIR', './data')),
+    redisUrl: redisUrl(env),
+    adminUsername: adminUsername(env),
+    adminPassword: optionalStr(env, 'ADMIN_PASSWORD'),
+    sessionIdleTimeoutMinutes: int(env, 'SESSION_IDLE_TIMEOUT_MINUTES', 30, 1, 7 * 24 * 60),
+    sessionAbsoluteTimeoutHours: int(env, 'SESSION_ABSOLUTE_TIMEOUT_HOURS', 12, 1, 30 * 24),
+    enterpriseSecurityEnabled: bool(env, 'ENTERPRISE_SECURITY_ENABLED', true),
+    maxLoginAttempts: int(env, 'MAX_LOGIN_ATTEMPTS', 5, 1, 1000),
+    lockoutDurationMinutes: int(env, 'LOCKOUT_DURATION_MINUTES', 15, 1, 7 * 24 * 60),
+    maxConcurrentSessions: int(env, 'MAX_CONCURRENT_SESSIONS', 5, 1, 1000),
+    ipFilterMode: oneOf(env, 'IP_FILTER_MODE', 'blacklist', ['whitelist', 'blacklist'] as const),
+    enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
+    auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
+    featureFlagsEnabled: bool(env, 'FEATURE_FLAGS_ENABLED', true),
+    featureFlagsCacheTtlSeconds: int(env, 'FEATURE_FLAGS_CACHE_TTL', 60, 0, 86400),
+    dataGovernanceEnabled: bool(env, 'DATA_GOVERNANCE_ENABLED', true),
+    gdprComplianceMode: bool(env, 'GDPR_COMPLIANCE_MODE', true),
+    defaultRetentionDays: int(env, 'DEFAULT_RETENTION_DAYS', 365, 1, 36500),
+    structuredLogging: bool(env, 'STRUCTURED_LOGGING', true),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'INFO', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const),
+    metricsEnabled: bool(env, 'METRICS_ENABLED', true),
+    metricsToken: metricsToken(env),
+    tracingEnabled: bool(env, 'TRACING_ENABLED', true),
+    serviceName: str(env, 'SERVICE_NAME', 'stock-verify-api'),
+  };
+  return Object.freeze(config);
+}
+
+/** Every variable loadConfig reads, with its default, for .env.example and the README table. */
+export const CONFIG_VARIABLES = [
+  'PORT',
+  'HOST',
+  'TRUST_PROXY',
+  'BODY_LIMIT_BYTES',
+  'CORS_ORIGINS',
+  'COOKIE_SECURE',
+  'DATABASE_URL',
+  'DATA_DIR',
+  'REDIS_URL',
+  'ADMIN_USERNAME',
+  'ADMIN_PASSWORD',
+  'SESSION_IDLE_TIMEOUT_MINUTES',
+  'SESSION_ABSOLUTE_TIMEOUT_HOURS',
+  'ENTERPRISE_SECURITY_ENABLED',
+  'MAX_LOGIN_ATTEMPTS',
+  'LOCKOUT_DURATION_MINUTES',
+  'MAX_CONCURRENT_SESSIONS',
+  'IP_FILTER_MODE',
+  'ENTERPRISE_AUDIT_ENABLED',
+  'AUDIT_RETENTION_DAYS',
+  'AUDIT_HASH_ALGORITHM',
+  'FEATURE_FLAGS_ENABLED',
+  'FEATURE_FLAGS_CACHE_TTL',
+  'DATA_GOVERNANCE_ENABLED',
+  'GDPR_COMPLIANCE_MODE',
+  'DEFAULT_RETENTION_DAYS',
+  'STRUCTURED_LOGGING',
+  'LOG_LEVEL',
+  'METRICS_ENABLED',
+  'METRICS_TOKEN',
+  'TRACING_ENABLED',
+  'SERVICE_NAME',
+] as const;

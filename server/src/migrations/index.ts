@@ -1,0 +1,6 @@
+import type { MigrationModule } from '../platform/db/migrator.ts';
+import { migration0001Users } from './0001_users.ts';
+import { migration0002SecuritySessions } from './0002_security_sessions.ts';
+
+/** The ordered list of every migration. Append only: a released migration never changes. */
+export const migrations: readonly MigrationModule[] = [migration0001Users, migration0002SecuritySessions];

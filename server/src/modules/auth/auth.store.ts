@@ -1,0 +1,121 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../../platform/db/schema.ts';
+import type { Role } from '../../platform/http/access.ts';
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  csrf_hash: string;
+  auth_method: 'password' | 'pin';
+  ip_address: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+}
+
+export type SessionRow = Selectable<SessionsTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function insertSession(db: Db, row: SessionRow): Promise<void> {
+  await db.insertInto('security_sessions').values(row).execute();
+}
+
+export interface LiveSession {
+  session_id: string;
+  csrf_hash: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  expires_at: string;
+  user_id: string;
+  username: string;
+  display_name: string;
+  role: Role;
+}
+
+/**
+ * One indexed read per request: the session must be live and its user active, so revoking a
+ * session or deactivating a user takes effect on the very next request, on every instance.
+ */
+export async function findLiveSession(
+  db: Db,
+  tokenHash: string,
+  now: string,
+): Promise<LiveSession | undefined> {
+  return db
+    .selectFrom('security_sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select([
+      's.id as session_id',
+      's.csrf_hash',
+      's.last_seen_at',
+      's.idle_expires_at',
+      's.expires_at',
+      'u.id as user_id',
+      'u.username',
+      'u.display_name',
+      'u.role',
+    ])
+    .where('s.token_hash', '=', tokenHash)
+    .where('s.revoked_at', 'is', null)
+    .where('s.idle_expires_at', '>', now)
+    .where('s.expires_at', '>', now)
+    .where('u.active', '=', 1)
+    .executeTakeFirst();
+}
+
+export async function touchSession(
+  db: Db,
+  sessionId: string,
+  lastSeen: string,
+  idleExpires: string,
+): Promise<void> {
+  await db
+    .updateTable('security_sessions')
+    .set({ last_seen_at: lastSeen, idle_expires_at: idleExpires })
+    .where('id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+export async function revokeSession(db: Db, sessionId: string, at: string, reason: string): Promise<boolean> {
+  const result = await db
+    .updateTable('security_sessions')
+    .set({ revoked_at: at, revoked_reason: reason })
+    .where('id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function revokeUserSessions(
+  db: Db,
+  userId: string,
+  at: string,
+  reason: string,
+  exceptSessionId?: string,
+): Promise<number> {
+  let query = db
+    .updateTable('security_sessions')
+    .set({ revoked_at: at, revoked_reason: reason })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null);
+  if (exceptSessionId) query = query.where('id', '!=', exceptSessionId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function countActiveUsers(db: Db, now: string): Promise<number> {
+  const row = await db
+    .selectFrom('security_sessions')
+    .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
+    .where('revoked_at', 'is', null)
+    .where('idle_expires_at', '>', now)
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

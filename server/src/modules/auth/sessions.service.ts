@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/schema.ts';
+import type { Principal } from '../../platform/http/access.ts';
+import { sha256Hex } from '../../platform/http/access.ts';
+import type { IdGenerator } from '../../platform/ids.ts';
+import * as store from './auth.store.ts';
+
+export interface SessionPolicy {
+  idleTimeoutMinutes: number;
+  absoluteTimeoutHours: number;
+}
+
+export interface NewSession {
+  /** Shown once to the client; only its SHA-256 is stored. */
+  token: string;
+  csrfToken: string;
+  sessionId: string;
+  expiresAt: string;
+}
+
+export interface SessionsService {
+  create(
+    userId: string,
+    method: 'password' | 'pin',
+    client: { ip: string | null; userAgent: string | null },
+  ): Promise<NewSession>;
+  authenticate(token: string): Promise<Omit<Principal, 'via'> | null>;
+  revoke(sessionId: string, reason: string): Promise<boolean>;
+  revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
+  countActiveUsers(): Promise<number>;
+}
+
+/** Sliding expiry is written at most once per this interval, so most requests only read. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function createSessionsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  ids: IdGenerator;
+  policy: SessionPolicy;
+}): SessionsService {
+  const { db, clock, ids, policy } = deps;
+  const idleMs = policy.idleTimeoutMinutes * 60_000;
+  const absoluteMs = policy.absoluteTimeoutHours * 3_600_000;
+
+  return {
+    async create(userId, method, client) {
+      const now = clock.now();
+      // 256 bits from the CSPRNG; the token is the only credential, so nothing else is derivable.
+      const token = randomBytes(32).toString('base64url');
+      const csrfToken = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(now.getTime() + absoluteMs).toISOString();
+      const sessionId = ids.uuid();
+      await store.insertSession(db, {
+        id: sessionId,
+        user_id: userId,
+        token_hash: sha256Hex(token),
+        csrf_hash: sha256Hex(csrfToken),
+        auth_method: method,
+        ip_address: client.ip,
+        user_agent: client.userAgent?.slice(0, 256) ?? null,
+        created_at: now.toISOString(),
+        last_seen_at: now.toISOString(),
+        idle_expires_at: new Date(Math.min(now.getTime() + idleMs, now.getTime() + absoluteMs)).toISOString(),
+        expires_at: expiresAt,
+        revoked_at: null,
+        revoked_reason: null,
+      });
+      return { token, csrfToken, sessionId, expiresAt };
+    },
+
+    async authenticate(token) {
+      const now = clock.now();
+      const nowIso = now.toISOString();
+      const live = await store.findLiveSession(db, sha256Hex(token), nowIso);
+      if (!live) return null;
+      if (now.getTime() - Date.parse(live.last_seen_at) >= TOUCH_INTERVAL_MS) {
+        const idleExpires = new Date(
+          Math.min(now.getTime() + idleMs, Date.parse(live.expires_at)),
+        ).toISOString();
+        await store.touchSession(db, live.session_id, nowIso, idleExpires);
+      }
+      return {
+        user: { id: live.user_id, username: live.username, display_name: live.display_name, role: live.role },
+        session: { id: live.session_id, csrf_hash: live.csrf_hash, expires_at: live.expires_at },
+      };
+    },
+
+    revoke: (sessionId, reason) => store.revokeSession(db, sessionId, clock.now().toISOString(), reason),
+
+    revokeAllForUser: (userId, reason, exceptSessionId) =>
+      store.revokeUserSessions(db, userId, clock.now().toISOString(), reason, exceptSessionId),
+
+    countActiveUsers: () => store.countActiveUsers(db, clock.now().toISOString()),
+  };
+}

@@ -1,0 +1,74 @@
+import { Type } from 'typebox';
+
+export const RoleSchema = Type.Union(
+  [Type.Literal('admin'), Type.Literal('supervisor'), Type.Literal('auditor'), Type.Literal('staff')],
+  { description: 'admin | supervisor | auditor | staff' },
+);
+
+export const Username = Type.String({
+  minLength: 3,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9._@-]+$',
+  description: 'Letters, digits and . _ @ -; unique regardless of case',
+});
+export const DisplayName = Type.String({ minLength: 1, maxLength: 120 });
+export const Password = Type.String({ minLength: 1, maxLength: 256 });
+export const Pin = Type.String({ pattern: '^[0-9]{6,12}$', description: '6 to 12 digits' });
+export const Uuid = Type.String({ format: 'uuid' });
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.String(),
+    username: Type.String(),
+    display_name: Type.String(),
+    role: RoleSchema,
+    active: Type.Boolean(),
+    has_pin: Type.Boolean(),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'User' },
+);
+
+export const UserIdParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Username,
+    display_name: DisplayName,
+    role: RoleSchema,
+    password: Password,
+    pin: Type.Optional(Pin),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateUserBody = Type.Object(
+  {
+    display_name: Type.Optional(DisplayName),
+    role: Type.Optional(RoleSchema),
+    active: Type.Optional(Type.Boolean()),
+    pin: Type.Optional(Type.Union([Pin, Type.Null()], { description: 'A new PIN, or null to remove it' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ResetPasswordBody = Type.Object({ new_password: Password }, { additionalProperties: false });
+
+export const ListUsersQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Uuid),
+    role: Type.Optional(RoleSchema),
+    active: Type.Optional(Type.Boolean()),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const UserPageSchema = Type.Object({
+  items: Type.Array(UserSchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Pass as `cursor` to get the next page; null on the last page',
+  }),
+});

@@ -1,0 +1,49 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { migrations } from '../../migrations/index.ts';
+import type { Dialect } from './database.ts';
+
+/** Migrations are frozen in time: they see `Kysely<any>` and the dialect, never app code. */
+// biome-ignore lint/suspicious/noExplicitAny: a migration must not depend on today's schema types
+export type MigrationDb = Kysely<any>;
+
+export interface MigrationModule {
+  name: string;
+  up(db: MigrationDb, dialect: Dialect): Promise<void>;
+  down?(db: MigrationDb, dialect: Dialect): Promise<void>;
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const module of migrations) {
+      out[module.name] = {
+        up: (db) => module.up(db, this.dialect),
+        ...(module.down ? { down: (db: MigrationDb) => module.down!(db, this.dialect) } : {}),
+      };
+    }
+    return out;
+  }
+}
+
+function migrator(db: MigrationDb, dialect: Dialect): Migrator {
+  return new Migrator({ db, provider: new StaticProvider(dialect) });
+}
+
+export async function migrateToLatest(db: MigrationDb, dialect: Dialect): Promise<string[]> {
+  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error');
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
+  }
+  return (results ?? [])
+    .filter((result) => result.status === 'Success')
+    .map((result) => result.migrationName);
+}
+
+/** Names of the migrations not yet applied: readiness fails while this is not empty. */
+export async function pendingMigrations(db: MigrationDb, dialect: Dialect): Promise<string[]> {
+  const all = await migrator(db, dialect).getMigrations();
+  return all.filter((migration) => !migration.executedAt).map((migration) => migration.name);
+}
