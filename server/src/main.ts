@@ -6,6 +6,7 @@ import { openDb } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrator.ts';
 import { createLogger } from './platform/observability/logger.ts';
 import { createMetrics } from './platform/observability/metrics.ts';
+import { installProcessSafetyNet } from './platform/observability/process-safety.ts';
 
 /** Reads config, opens the database, migrates, creates the first admin, listens, closes gracefully. */
 async function main(): Promise<void> {
@@ -25,12 +26,7 @@ async function main(): Promise<void> {
     service: config.serviceName,
     structured: config.structuredLogging,
   });
-  process.on('unhandledRejection', (reason) => {
-    logger.error(
-      { err: reason instanceof Error ? reason : new Error(String(reason)) },
-      'unhandled promise rejection',
-    );
-  });
+  installProcessSafetyNet(logger);
 
   const metrics = config.metricsEnabled ? createMetrics() : null;
   const database = openDb({

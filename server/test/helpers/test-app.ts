@@ -89,7 +89,7 @@ export interface TestApp {
   database: DbHandle;
   config: Readonly<Config>;
   clock: ManualClock;
-  metrics: Metrics;
+  metrics: Metrics | null;
   /** Every log line the app wrote, parsed. */
   logs: Record<string, unknown>[];
   /** The raw log text, to search for leaked secrets. */
@@ -107,9 +107,9 @@ export async function createTestApp(options: {
   /** Registers extra routes before the app is sealed (e.g. one that throws, for error tests). */
   extraRoutes?: (server: FastifyInstance) => void;
 }): Promise<TestApp> {
-  const metrics = createMetrics();
-  const fresh = await freshDatabase(options.dialect, metrics.observeQuery);
   const config = loadConfig({ LOG_LEVEL: 'INFO', ...options.env }, process.cwd());
+  const metrics = config.metricsEnabled ? createMetrics() : null;
+  const fresh = await freshDatabase(options.dialect, metrics?.observeQuery);
   const clock = new ManualClock(new Date());
   const chunks: string[] = [];
   const destination = new Writable({

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Access, ROLES, type Role } from '../src/platform/http/access.ts';
+import { bearer, createTestApp, dialects, type TestApp } from './helpers/test-app.ts';
+
+const SAMPLE_ID = '0190f0e4-0000-7000-8000-000000000001';
+
+function concrete(url: string): string {
+  return url.replace(/:[A-Za-z_]+/g, SAMPLE_ID).replace(/\*$/, 'x');
+}
+
+function allowed(rule: Access, role: Role): boolean {
+  return rule.kind !== 'roles' || rule.roles.includes(role);
+}
+
+describe.each(dialects())('access policy on %s', (dialect) => {
+  let app: TestApp;
+  const tokens = {} as Record<Role, string>;
+  beforeAll(async () => {
+    app = await createTestApp({ dialect });
+    for (const role of ROLES) tokens[role] = (await app.userWithToken(role, `policy-${role}`)).token;
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('every registered route declares who may call it', () => {
+    const routes = [...app.server.routeAccess.entries()];
+    expect(routes.length).toBeGreaterThan(10);
+    for (const [route, rule] of routes) {
+      expect(rule, route).toBeDefined();
+      expect(['public', 'signed-in', 'roles'], route).toContain(rule.kind);
+    }
+    // The router and the declarations agree: nothing is reachable without a rule.
+    const printed = app.server.printRoutes({ commonPrefix: false });
+    for (const path of ['/api/users', '/api/auth/me', '/api/enterprise/metrics'])
+      expect(printed).toContain(path);
+  });
+
+  it('declares the intended rule for the identity and operations routes', () => {
+    const expected: Record<string, string> = {
+      'POST /api/auth/login': 'public',
+      'POST /api/auth/pin-login': 'public',
+      'GET /health': 'public',
+      'GET /health/live': 'public',
+      'GET /health/ready': 'public',
+      'GET /api/openapi.json': 'public',
+      'GET /api/auth/me': 'signed-in',
+      'POST /api/auth/logout': 'signed-in',
+      'POST /api/auth/change-password': 'signed-in',
+      'GET /api/users': 'admin',
+      'POST /api/users': 'admin',
+      'GET /api/users/:id': 'admin',
+      'PATCH /api/users/:id': 'admin',
+      'POST /api/users/:id/reset-password': 'admin',
+      'GET /api/enterprise/metrics': 'admin+metrics-token',
+      'GET /api/enterprise/metrics/prometheus': 'admin+metrics-token',
+    };
+    for (const [route, want] of Object.entries(expected)) {
+      const rule = app.server.routeAccess.get(route);
+      const got =
+        rule?.kind === 'roles'
+          ? `${rule.roles.join(',')}${rule.metricsToken ? '+metrics-token' : ''}`
+          : rule?.kind;
+      expect(got, route).toBe(want);
+    }
+  });
+
+  it('refuses to register a route without an access rule', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { registerAccessGuard } = await import('../src/platform/http/access.ts');
+    const bare = Fastify();
+    await bare.register((await import('@fastify/cookie')).default);
+    registerAccessGuard(bare, {
+      authenticate: async () => null,
+      sessionCookie: 's',
+      csrfHeader: 'x-csrf-token',
+      metricsToken: null,
+    });
+    expect(() => bare.get('/api/forgotten', async () => ({}))).toThrow(/declares no access rule/);
+    await bare.close();
+  });
+
+  it('answers every non-public route with 401 without a session', async () => {
+    for (const [route, rule] of app.server.routeAccess) {
+      if (rule.kind === 'public') continue;
+      const [method, url] = route.split(' ') as [string, string];
+      if (method === 'HEAD') continue;
+      const response = await app.server.inject({ method: method as 'GET', url: concrete(url) });
+      expect(response.statusCode, route).toBe(401);
+    }
+  });
+
+  it('checks each route against each role', async () => {
+    const checked: string[] = [];
+    for (const [route, rule] of app.server.routeAccess) {
+      if (rule.kind === 'public') continue;
+      const [method, url] = route.split(' ') as [string, string];
+      if (method === 'HEAD') continue;
+      // Ending your own session would spoil the next checks: logout is covered in auth tests.
+      if (url === '/api/auth/logout') continue;
+      for (const role of ROLES) {
+        const response = await app.server.inject({
+          method: method as 'GET',
+          url: concrete(url),
+          headers: bearer(tokens[role]),
+          ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }),
+        });
+        if (allowed(rule, role)) {
+          expect([401, 403], `${role} ${route}`).not.toContain(response.statusCode);
+        } else {
+          expect(response.statusCode, `${role} ${route}`).toBe(403);
+          expect(response.json().error.code).toBe('PERMISSION_DENIED');
+        }
+        checked.push(`${role} ${route}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(ROLES.length * 8);
+  });
+});
