@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { testHasher } from '../../../test/helpers/test-app.ts';
+import type { UsersService } from '../users/users.service.ts';
+import type { UserRow } from '../users/users.store.ts';
+import { createAuthService } from './auth.service.ts';
+import type { PasswordHasher } from './credentials.ts';
+import type { SessionsService } from './sessions.service.ts';
+
+/**
+ * Timing is not asserted (these machines are noisy); what makes the timing equal is: every
+ * failed sign-in path runs exactly one argon2 verification, like a successful one.
+ */
+describe('sign-in cost does not reveal whether a user exists', () => {
+  it('runs one password verification for unknown, inactive, PIN-less and wrong-password attempts', async () => {
+    const verified: string[] = [];
+    const hasher: PasswordHasher = {
+      hash: testHasher.hash,
+      async verify(hashed, secret) {
+        verified.push(hashed);
+        return testHasher.verify(hashed, secret);
+      },
+    };
+    const row = {
+      id: 'u1',
+      username: 'known',
+      password_hash: await testHasher.hash('Right-password-123'),
+      pin_hash: null,
+      role: 'staff',
+      active: 1,
+    } as unknown as UserRow;
+    const users = {
+      findCredentials: async (username: string) => (username === 'known' ? row : undefined),
+    } as unknown as UsersService;
+    const sessions = {
+      create: async () => ({
+        token: 't',
+        csrfToken: 'c',
+        sessionId: 's',
+        expiresAt: '2030-01-01T00:00:00.000Z',
+      }),
+    } as unknown as SessionsService;
+    const auth = await createAuthService({ users, sessions, hasher });
+    const client = { ip: null, userAgent: null };
+
+    const attempts: [string, () => Promise<unknown>][] = [
+      ['unknown user', () => auth.login('ghost', 'Right-password-123', client)],
+      ['wrong password', () => auth.login('known', 'Wrong-password-123', client)],
+      ['no PIN set', () => auth.pinLogin('known', '583920', client)],
+    ];
+    for (const [name, attempt] of attempts) {
+      verified.length = 0;
+      await expect(attempt(), name).rejects.toMatchObject({ statusCode: 401, code: 'INVALID_CREDENTIALS' });
+      expect(verified, name).toHaveLength(1);
+      expect(verified[0], name).toMatch(/^\$argon2id\$/);
+    }
+    verified.length = 0;
+    await expect(auth.login('known', 'Right-password-123', client)).resolves.toBeTruthy();
+    expect(verified).toHaveLength(1);
+  });
+});
