@@ -114,7 +114,7 @@ export function authRoutes(deps: {
           response: { 200: MeResponse, ...errorResponses(401) },
         },
       },
-      async (request) => ({ user: await users.get(principalOf(request).user.id) }),
+      async (request) => ({ user: principalOf(request).user }),
     );
 
     app.post(

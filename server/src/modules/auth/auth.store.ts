@@ -35,6 +35,10 @@ export interface LiveSession {
   username: string;
   display_name: string;
   role: Role;
+  active: number;
+  pin_hash: string | null;
+  user_created_at: string;
+  user_updated_at: string;
 }
 
 /**
@@ -59,6 +63,10 @@ export async function findLiveSession(
       'u.username',
       'u.display_name',
       'u.role',
+      'u.active',
+      'u.pin_hash',
+      'u.created_at as user_created_at',
+      'u.updated_at as user_updated_at',
     ])
     .where('s.token_hash', '=', tokenHash)
     .where('s.revoked_at', 'is', null)

@@ -83,7 +83,16 @@ export function createSessionsService(deps: {
         await store.touchSession(db, live.session_id, nowIso, idleExpires);
       }
       return {
-        user: { id: live.user_id, username: live.username, display_name: live.display_name, role: live.role },
+        user: {
+          id: live.user_id,
+          username: live.username,
+          display_name: live.display_name,
+          role: live.role,
+          active: live.active === 1,
+          has_pin: live.pin_hash !== null,
+          created_at: live.user_created_at,
+          updated_at: live.user_updated_at,
+        },
         session: { id: live.session_id, csrf_hash: live.csrf_hash, expires_at: live.expires_at },
       };
     },

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.ts';
 import type { Dialect } from './database.ts';
 
@@ -26,12 +26,19 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-function migrator(db: MigrationDb, dialect: Dialect): Migrator {
-  return new Migrator({ db, provider: new StaticProvider(dialect) });
+/**
+ * On PostgreSQL the bookkeeping tables live in the schema the connection works in. Kysely would
+ * otherwise take a `kysely_migration` table in any other schema of the database for its own.
+ */
+async function migrator(db: MigrationDb, dialect: Dialect): Promise<Migrator> {
+  if (dialect !== 'postgres') return new Migrator({ db, provider: new StaticProvider(dialect) });
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema ?? 'public';
+  return new Migrator({ db, provider: new StaticProvider(dialect), migrationTableSchema: schema });
 }
 
 export async function migrateToLatest(db: MigrationDb, dialect: Dialect): Promise<string[]> {
-  const { error, results } = await migrator(db, dialect).migrateToLatest();
+  const { error, results } = await (await migrator(db, dialect)).migrateToLatest();
   if (error) {
     const failed = results?.find((result) => result.status === 'Error');
     const reason = error instanceof Error ? error.message : String(error);
@@ -44,6 +51,6 @@ export async function migrateToLatest(db: MigrationDb, dialect: Dialect): Promis
 
 /** Names of the migrations not yet applied: readiness fails while this is not empty. */
 export async function pendingMigrations(db: MigrationDb, dialect: Dialect): Promise<string[]> {
-  const all = await migrator(db, dialect).getMigrations();
+  const all = await (await migrator(db, dialect)).getMigrations();
   return all.filter((migration) => !migration.executedAt).map((migration) => migration.name);
 }

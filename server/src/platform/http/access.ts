@@ -22,8 +22,20 @@ export const access = {
   rolesOrMetricsToken: (...roles: Role[]): Access => ({ kind: 'roles', roles, metricsToken: true }),
 };
 
+/** The signed-in user as the session lookup reads it: enough to answer /api/auth/me without another query. */
+export interface PrincipalUser {
+  id: string;
+  username: string;
+  display_name: string;
+  role: Role;
+  active: boolean;
+  has_pin: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Principal {
-  user: { id: string; username: string; display_name: string; role: Role };
+  user: PrincipalUser;
   session: { id: string; csrf_hash: string; expires_at: string };
   /** How the request proved itself: a cookie needs a CSRF token on state-changing requests. */
   via: 'bearer' | 'cookie';
