@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['server/test/global-setup.ts'],
     // Two cores: more workers only make the database tests fight for them.
     maxWorkers: 2,
     reporters: ['default'],

@@ -85,6 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(fastifyCookie);
   await server.register(fastifyHelmet, {
     contentSecurityPolicy: {
+      // Exactly this policy: helmet's defaults would add upgrade-insecure-requests, which breaks
+      // the app for handhelds reaching a plain-HTTP server on the warehouse network.
+      useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
@@ -190,7 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     });
   }
   server.setNotFoundHandler((request, reply) => {
-    const isPage = request.method === 'GET' && !request.url.startsWith('/api/') && hasWeb;
+    // Client-side routes get the app; a missing asset or API path is a real 404.
+    const isPage =
+      hasWeb &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !request.url.startsWith('/api/') &&
+      !request.url.startsWith('/assets/');
     if (isPage)
       return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html', webRoot);
     return reply

@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dialects, TEST_PG_URL } from './helpers/test-app.ts';
+import { createTestSchema, dialects, TEST_PG_URL } from './helpers/test-app.ts';
 
 const MAIN = path.resolve('server/src/main.ts');
 const CLI = path.resolve('server/src/cli.ts');
@@ -36,28 +35,13 @@ async function waitForReady(port: number, child: ChildProcess): Promise<void> {
   throw new Error('server did not become ready');
 }
 
-/** A database URL for a fresh, empty store of the given dialect, and its cleanup. */
-async function emptyStore(
-  dialect: string,
-  dataDir: string,
-): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  if (dialect === 'sqlite') return { env: { DATA_DIR: dataDir }, drop: async () => {} };
-  const schema = `s_${Math.random().toString(16).slice(2, 10)}`;
-  const client = new pg.Client({ connectionString: TEST_PG_URL });
-  await client.connect();
-  await client.query(`create schema ${schema}`);
-  await client.end();
+/** The environment for a fresh, empty store of the given dialect. */
+async function emptyStore(dialect: string, dataDir: string): Promise<Record<string, string>> {
+  if (dialect === 'sqlite') return { DATA_DIR: dataDir };
+  const schema = await createTestSchema();
   const url = new URL(TEST_PG_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    env: { DATA_DIR: dataDir, DATABASE_URL: url.toString() },
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: TEST_PG_URL });
-      await cleanup.connect();
-      await cleanup.query(`drop schema if exists ${schema} cascade`);
-      await cleanup.end();
-    },
-  };
+  return { DATA_DIR: dataDir, DATABASE_URL: url.toString() };
 }
 
 const children: ChildProcess[] = [];
@@ -85,10 +69,10 @@ describe('start-up configuration', () => {
 describe.each(dialects())('the product process on %s', (dialect) => {
   it('migrates, creates the first admin with a one-time password, serves, and shuts down on SIGTERM', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-start-'));
-    const store = await emptyStore(dialect, dataDir);
+    const storeEnv = await emptyStore(dialect, dataDir);
     try {
       const migrate = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'migrate'], {
-        env: { ...process.env, ...store.env },
+        env: { ...process.env, ...storeEnv },
         encoding: 'utf8',
         timeout: 30_000,
       });
@@ -97,7 +81,7 @@ describe.each(dialects())('the product process on %s', (dialect) => {
 
       const port = await freePort();
       const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-        env: { ...process.env, ...store.env, PORT: String(port), HOST: '127.0.0.1', ADMIN_PASSWORD: '' },
+        env: { ...process.env, ...storeEnv, PORT: String(port), HOST: '127.0.0.1', ADMIN_PASSWORD: '' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       children.push(child);
@@ -125,7 +109,6 @@ describe.each(dialects())('the product process on %s', (dialect) => {
       expect(await exited).toBe(0);
       expect(stdout).toContain('shut down cleanly');
     } finally {
-      await store.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });

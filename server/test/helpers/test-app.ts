@@ -59,11 +59,7 @@ export async function freshDatabase(
       },
     };
   }
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  const schema = await createTestSchema();
   const handle = openDb({
     databaseUrl: TEST_PG_URL,
     pgSchema: schema,
@@ -71,16 +67,22 @@ export async function freshDatabase(
     ...(onQuery ? { onQuery } : {}),
   });
   await migrateToLatest(handle.db, handle.dialect);
-  return {
-    handle,
-    async drop() {
-      await handle.close();
-      const cleanup = new pg.Client({ connectionString: TEST_PG_URL });
-      await cleanup.connect();
-      await cleanup.query(`drop schema if exists ${schema} cascade`);
-      await cleanup.end();
-    },
-  };
+  // The schema itself is dropped when the whole run ends (global-setup.ts).
+  return { handle, drop: () => handle.close() };
+}
+
+/** A new, empty PostgreSQL schema for one test; dropped at the end of the run. */
+export async function createTestSchema(): Promise<string> {
+  const prefix = process.env.SV_TEST_SCHEMA_PREFIX ?? `t${Date.now().toString(36)}_`;
+  const schema = `${prefix}${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create schema ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  return schema;
 }
 
 export interface TestApp {

@@ -5,7 +5,9 @@ export const LoginBody = Type.Object(
   {
     username: Type.String({ minLength: 1, maxLength: 64 }),
     password: Password,
-    otp_code: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+    otp_code: Type.Optional(
+      Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code from an authenticator app' }),
+    ),
   },
   { additionalProperties: false },
 );

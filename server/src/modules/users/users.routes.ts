@@ -100,7 +100,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        await users.resetPassword(request.params.id, request.body.new_password);
+        await users.resetPassword(request.params.id, request.body.new_password, principalOf(request).user.id);
         request.log.info({ user_id: request.params.id }, 'password reset by admin');
         return reply.status(204).send(null);
       },

@@ -9,7 +9,7 @@ export const Username = Type.String({
   minLength: 3,
   maxLength: 64,
   pattern: '^[A-Za-z0-9._@-]+$',
-  description: 'Letters, digits and . _ @ -; unique regardless of case',
+  description: '3 to 64 letters, digits or . _ @ - (unique regardless of case)',
 });
 export const DisplayName = Type.String({ minLength: 1, maxLength: 120 });
 export const Password = Type.String({ minLength: 1, maxLength: 256 });
@@ -58,7 +58,9 @@ export const ResetPasswordBody = Type.Object({ new_password: Password }, { addit
 export const ListUsersQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    cursor: Type.Optional(Uuid),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'next_cursor of the previous page' }),
+    ),
     role: Type.Optional(RoleSchema),
     active: Type.Optional(Type.Boolean()),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -67,6 +69,7 @@ export const ListUsersQuery = Type.Object(
 );
 
 export const UserPageSchema = Type.Object({
+  // Sorted by username.
   items: Type.Array(UserSchema),
   next_cursor: Type.Union([Type.String(), Type.Null()], {
     description: 'Pass as `cursor` to get the next page; null on the last page',

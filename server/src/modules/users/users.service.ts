@@ -65,7 +65,8 @@ export interface UsersService {
     limit: number;
   }): Promise<UserPage>;
   update(id: string, input: UpdateUserInput, actorId: string): Promise<User>;
-  resetPassword(id: string, newPassword: string): Promise<void>;
+  /** An admin sets another user's password; their own goes through changeOwnPassword. */
+  resetPassword(id: string, newPassword: string, actorId: string): Promise<void>;
   changeOwnPassword(id: string, current: string, next: string, keepSessionId: string): Promise<void>;
   /** For sign-in only: the stored hashes of an active user, or undefined. */
   findCredentials(username: string): Promise<store.UserRow | undefined>;
@@ -80,6 +81,21 @@ function requireValidPassword(password: string, username: string, field: string)
 function requireValidPin(pin: string): void {
   const problem = pinProblem(pin);
   if (problem) throw badRequest(`pin ${problem}`, [{ field: 'pin', message: problem }]);
+}
+
+/** Cursors are opaque to clients: the last username of the page, base64url-encoded. */
+function encodeCursor(usernameKey: string): string {
+  return Buffer.from(usernameKey, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[a-z0-9._@-]{1,64}$/.test(key)) {
+    throw badRequest('cursor is not valid: pass next_cursor of the previous page', [
+      { field: 'cursor', message: 'is not a cursor this API returned' },
+    ]);
+  }
+  return key;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -139,12 +155,13 @@ export function createUsersService(deps: {
         ...(filter.role ? { role: filter.role } : {}),
         ...(filter.active !== undefined ? { active: filter.active } : {}),
         ...(filter.q ? { q: filter.q } : {}),
-        ...(filter.cursor ? { after: filter.cursor } : {}),
+        ...(filter.cursor ? { afterUsernameKey: decodeCursor(filter.cursor) } : {}),
         limit: filter.limit + 1,
       });
       const page = rows.slice(0, filter.limit);
       const more = rows.length > filter.limit;
-      return { items: page.map(toUser), next_cursor: more ? (page[page.length - 1]?.id ?? null) : null };
+      const last = page[page.length - 1];
+      return { items: page.map(toUser), next_cursor: more && last ? encodeCursor(last.username_key) : null };
     },
 
     async update(id, input, actorId) {
@@ -179,7 +196,10 @@ export function createUsersService(deps: {
       return toUser(await load(id));
     },
 
-    async resetPassword(id, newPassword) {
+    async resetPassword(id, newPassword, actorId) {
+      if (id === actorId) {
+        throw new AppError(409, 'SELF_RESET', 'Use /api/auth/change-password to change your own password');
+      }
       const row = await load(id);
       requireValidPassword(newPassword, row.username, 'new_password');
       const now = clock.now().toISOString();

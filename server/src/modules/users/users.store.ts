@@ -52,8 +52,8 @@ export interface UserListFilter {
   active?: boolean;
   /** Matches the start of the username, case-insensitively. */
   q?: string;
-  /** Keyset: only users whose id sorts after this one. */
-  after?: string;
+  /** Keyset: only users whose username sorts after this one (lower-cased). */
+  afterUsernameKey?: string;
   limit: number;
 }
 
@@ -62,14 +62,14 @@ function escapeLike(value: string): string {
 }
 
 export async function listUsers(db: Db, filter: UserListFilter): Promise<UserRow[]> {
-  let query = db.selectFrom('users').selectAll().orderBy('id').limit(filter.limit);
+  let query = db.selectFrom('users').selectAll().orderBy('username_key').limit(filter.limit);
   if (filter.role) query = query.where('role', '=', filter.role);
   if (filter.active !== undefined) query = query.where('active', '=', filter.active ? 1 : 0);
   if (filter.q) {
     const pattern = `${escapeLike(filter.q.toLowerCase())}%`;
     query = query.where(sql<boolean>`username_key like ${pattern} escape '\\'`);
   }
-  if (filter.after) query = query.where('id', '>', filter.after);
+  if (filter.afterUsernameKey) query = query.where('username_key', '>', filter.afterUsernameKey);
   return query.execute();
 }
 

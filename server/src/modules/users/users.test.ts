@@ -175,6 +175,61 @@ describe.each(dialects())('users on %s', (dialect) => {
     await expect(app.login('resetme', 'Temporary-Secret-2026')).resolves.toBeTruthy();
   });
 
+  it('sends an admin to change-password for their own password', async () => {
+    const self = await app.server.inject({
+      method: 'POST',
+      url: `/api/users/${admin.id}/reset-password`,
+      headers: bearer(admin.token),
+      payload: { new_password: 'Temporary-Secret-2026' },
+    });
+    expect(self.statusCode).toBe(409);
+    expect(self.json().error.code).toBe('SELF_RESET');
+    expect(
+      (await app.server.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(admin.token) }))
+        .statusCode,
+    ).toBe(200);
+  });
+
+  it('lists users by username and refuses a forged cursor', async () => {
+    for (const name of ['zoe', 'Bert', 'carla']) {
+      await app.users.create({
+        username: name,
+        display_name: name,
+        role: 'staff',
+        password: STRONG_PASSWORD,
+      });
+    }
+    const page = await app.server.inject({
+      method: 'GET',
+      url: '/api/users?role=staff',
+      headers: bearer(admin.token),
+    });
+    expect(page.json().items.map((item: { username: string }) => item.username)).toEqual([
+      'Bert',
+      'carla',
+      'zoe',
+    ]);
+    const forged = await app.server.inject({
+      method: 'GET',
+      url: '/api/users?cursor=%27%3B--',
+      headers: bearer(admin.token),
+    });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().error.details[0].field).toBe('cursor');
+  });
+
+  it('explains a malformed username in words, not as a pattern', async () => {
+    const response = await create({
+      username: 'has space',
+      display_name: 'V',
+      role: 'staff',
+      password: STRONG_PASSWORD,
+    });
+    expect(response.json().error.message).toBe(
+      'Invalid request: username is not valid: 3 to 64 letters, digits or . _ @ - (unique regardless of case)',
+    );
+  });
+
   it('keeps at least one active admin and stops admins locking themselves out', async () => {
     const self = await app.server.inject({
       method: 'PATCH',

@@ -53,6 +53,7 @@ interface AjvIssue {
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
+  parentSchema?: { description?: string };
 }
 
 function fieldOf(issue: AjvIssue, context: string | undefined): string {
@@ -67,6 +68,11 @@ function fieldOf(issue: AjvIssue, context: string | undefined): string {
 function messageOf(issue: AjvIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not an allowed field';
+  // A raw regular expression means nothing to a user; the schema's description says it in words.
+  if (issue.keyword === 'pattern' || issue.keyword === 'format') {
+    const described = issue.parentSchema?.description;
+    return described ? `is not valid: ${described}` : `is not a valid ${issue.params?.format ?? 'value'}`;
+  }
   return issue.message ?? 'is invalid';
 }
 

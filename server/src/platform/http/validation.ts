@@ -19,6 +19,8 @@ function makeAjv(options: Options): Ajv {
     removeAdditional: false,
     useDefaults: true,
     strict: false,
+    // Keeps the failing schema on each error, so a message can use its description.
+    verbose: true,
     ...options,
   });
   addFormats(ajv);
