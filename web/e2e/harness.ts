@@ -1,0 +1,157 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { createTestApp, type TestApp } from '../../server/test/helpers/test-app.ts';
+
+/**
+ * Browser tests drive the built web app (dist/web) served by the real server, in-process, on a
+ * fresh SQLite database, with Debian's Chromium through playwright-core.
+ */
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB_ROOT = path.join(REPO_ROOT, 'dist', 'web');
+export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+export const CHROMIUM = '/usr/bin/chromium';
+
+const IN_CI = process.env.CI === 'true';
+
+/**
+ * Why this machine cannot run the browser tests, or null. Only outside CI: in CI a missing
+ * browser fails the suite (startHarness throws), it never skips.
+ */
+export const browserSkipReason: string | null =
+  !IN_CI && !fs.existsSync(CHROMIUM)
+    ? `skipped: ${CHROMIUM} not found (apt-get install chromium to run the browser tests)`
+    : null;
+
+/** A describe title that says why it was skipped, since the report shows only the title. */
+export function suiteTitle(title: string): string {
+  return browserSkipReason ? `${title} (${browserSkipReason})` : title;
+}
+
+export interface Harness {
+  app: TestApp;
+  browser: Browser;
+  baseUrl: string;
+  /** A fresh browser profile (its own cookies), with one page open. */
+  newPage(viewport?: { width: number; height: number }): Promise<Page>;
+  /** Content-Security-Policy violations and uncaught page errors seen in any page so far. */
+  pageProblems: string[];
+  close(): Promise<void>;
+}
+
+/** The newest modification time of the web app's sources (index.html, src/, the Vite config). */
+function newestSourceTime(): number {
+  const webDir = path.join(REPO_ROOT, 'web');
+  const files = [path.join(webDir, 'index.html'), path.join(webDir, 'vite.config.ts')];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.push(full);
+    }
+  };
+  walk(path.join(webDir, 'src'));
+  return Math.max(...files.map((file) => fs.statSync(file).mtimeMs));
+}
+
+export async function startHarness(): Promise<Harness> {
+  const builtIndex = path.join(WEB_ROOT, 'index.html');
+  if (!fs.existsSync(builtIndex)) {
+    throw new Error(`${builtIndex} is missing: run \`npm run build:web\` before the browser tests`);
+  }
+  // Testing an old build would report on code that is no longer there.
+  if (fs.statSync(builtIndex).mtimeMs < newestSourceTime()) {
+    throw new Error(`${WEB_ROOT} is older than the sources in web/: run \`npm run build:web\` again`);
+  }
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} is missing, so the browser tests cannot run (CI=true: they may not be skipped). ` +
+        'Install it with `apt-get install chromium`.',
+    );
+  }
+
+  const app = await createTestApp({ dialect: 'sqlite', webRoot: WEB_ROOT });
+  const contexts: BrowserContext[] = [];
+  let browser: Browser | null = null;
+  try {
+    await app.server.listen({ port: 0, host: '127.0.0.1' });
+    const address = app.server.addresses().find((entry) => typeof entry !== 'string');
+    if (!address || typeof address === 'string') throw new Error('the test server is not listening on TCP');
+    const baseUrl = `http://127.0.0.1:${address.port}`;
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const pageProblems: string[] = [];
+    const launched = browser;
+
+    return {
+      app,
+      browser: launched,
+      baseUrl,
+      pageProblems,
+      async newPage(viewport = { width: 390, height: 844 }) {
+        const context = await launched.newContext({ baseURL: baseUrl, viewport });
+        contexts.push(context);
+        const page = await context.newPage();
+        page.setDefaultTimeout(10_000);
+        page.on('pageerror', (error) => pageProblems.push(`page error: ${error.message}`));
+        page.on('console', (message) => {
+          if (/Content.Security.Policy/i.test(message.text())) pageProblems.push(`CSP: ${message.text()}`);
+        });
+        return page;
+      },
+      async close() {
+        for (const context of contexts) await context.close().catch(() => {});
+        await launched.close().catch(() => {});
+        await app.close();
+      },
+    };
+  } catch (error) {
+    await browser?.close().catch(() => {});
+    await app.close();
+    throw error;
+  }
+}
+
+export async function signInWithPassword(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signInWithPin(page: Page, username: string, pin: string): Promise<void> {
+  await page.goto('/');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('button', { name: 'PIN', exact: true }).click();
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByLabel('PIN', { exact: true }).fill(pin);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The labels of the main navigation, as the user sees them. */
+export async function navLabels(page: Page): Promise<string[]> {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.waitFor();
+  return (await nav.getByRole('link').allInnerTexts()).map((text) => text.trim());
+}
+
+/** The text as rendered (innerText): what the user sees, with hidden parts left out. */
+export function shownText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator; rendered text is the point
+  return locator.innerText();
+}

@@ -1,0 +1,44 @@
+import { ROLES, type Role } from '../../api/types.ts';
+
+/**
+ * The app's sections. A feature adds one entry here (and its page in App.tsx); the header shows
+ * each user only the entries their role may open, and the same list guards the routes.
+ */
+export interface NavItem {
+  label: string;
+  path: string;
+  roles: readonly Role[];
+  /** One line for the home page: what this section is for. */
+  summary: string;
+}
+
+const EVERYONE = ROLES;
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { label: 'Home', path: '/', roles: EVERYONE, summary: 'Who you are signed in as, and what you can do.' },
+  {
+    label: 'Users',
+    path: '/users',
+    roles: ['admin'],
+    summary: 'Create accounts, set roles and PINs, deactivate people who have left, reset passwords.',
+  },
+  { label: 'My account', path: '/account', roles: EVERYONE, summary: 'Change your password.' },
+];
+
+export function navFor(role: Role): NavItem[] {
+  return NAV_ITEMS.filter((item) => item.roles.includes(role));
+}
+
+/** The section a path belongs to: "/" only itself, any other section also its sub-paths. */
+export function sectionOf(pathname: string): NavItem | undefined {
+  return NAV_ITEMS.find((item) =>
+    item.path === '/' ? pathname === '/' : pathname === item.path || pathname.startsWith(`${item.path}/`),
+  );
+}
+
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  admin: 'You manage who can use Stock Verify: user accounts, roles, PINs and passwords.',
+  supervisor: 'You run stock counts: assign counting work, review variances and approve adjustments.',
+  auditor: 'You review counts and adjustments with read access, to confirm nothing was altered.',
+  staff: 'You count stock on the warehouse floor and record what you find.',
+};
