@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -23,6 +22,7 @@ import { access, registerAccessGuard } from './platform/http/access.ts';
 import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
 import { registerSharedSchemas } from './platform/http/openapi.ts';
 import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
+import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerValidation } from './platform/http/validation.ts';
 import { type IdGenerator, systemIds } from './platform/ids.ts';
 import { registerInstrumentation } from './platform/observability/instrumentation.ts';
@@ -83,24 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerErrorHandling(server);
   registerInstrumentation(server, { metrics, tracingEnabled: config.tracingEnabled });
   await server.register(fastifyCookie);
-  await server.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      // Exactly this policy: helmet's defaults would add upgrade-insecure-requests, which breaks
-      // the app for handhelds reaching a plain-HTTP server on the warehouse network.
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-    },
-  });
+  registerSecurityHeaders(server);
 
   // Modules.
   const sessions = createSessionsService({

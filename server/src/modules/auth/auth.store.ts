@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { compileOnce } from '../../platform/db/compiled-query.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { Role } from '../../platform/http/access.ts';
 
@@ -44,36 +45,50 @@ export interface LiveSession {
 /**
  * One indexed read per request: the session must be live and its user active, so revoking a
  * session or deactivating a user takes effect on the very next request, on every instance.
+ * Compiled once per database handle: it runs on every authenticated request.
  */
+function liveSessionQuery(db: Kysely<Database>) {
+  return compileOnce<Database, 'tokenHash' | 'now', LiveSession>(db, (param) =>
+    db
+      .selectFrom('security_sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select([
+        's.id as session_id',
+        's.csrf_hash',
+        's.last_seen_at',
+        's.idle_expires_at',
+        's.expires_at',
+        'u.id as user_id',
+        'u.username',
+        'u.display_name',
+        'u.role',
+        'u.active',
+        'u.pin_hash',
+        'u.created_at as user_created_at',
+        'u.updated_at as user_updated_at',
+      ])
+      .where('s.token_hash', '=', param('tokenHash'))
+      .where('s.revoked_at', 'is', null)
+      .where('s.idle_expires_at', '>', param('now'))
+      .where('s.expires_at', '>', param('now'))
+      .where('u.active', '=', 1),
+  );
+}
+
+const liveSessionQueries = new WeakMap<Kysely<Database>, ReturnType<typeof liveSessionQuery>>();
+
 export async function findLiveSession(
-  db: Db,
+  db: Kysely<Database>,
   tokenHash: string,
   now: string,
 ): Promise<LiveSession | undefined> {
-  return db
-    .selectFrom('security_sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select([
-      's.id as session_id',
-      's.csrf_hash',
-      's.last_seen_at',
-      's.idle_expires_at',
-      's.expires_at',
-      'u.id as user_id',
-      'u.username',
-      'u.display_name',
-      'u.role',
-      'u.active',
-      'u.pin_hash',
-      'u.created_at as user_created_at',
-      'u.updated_at as user_updated_at',
-    ])
-    .where('s.token_hash', '=', tokenHash)
-    .where('s.revoked_at', 'is', null)
-    .where('s.idle_expires_at', '>', now)
-    .where('s.expires_at', '>', now)
-    .where('u.active', '=', 1)
-    .executeTakeFirst();
+  let query = liveSessionQueries.get(db);
+  if (!query) {
+    query = liveSessionQuery(db);
+    liveSessionQueries.set(db, query);
+  }
+  const { rows } = await query({ tokenHash, now });
+  return rows[0];
 }
 
 export async function touchSession(

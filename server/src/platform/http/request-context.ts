@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /**
@@ -23,6 +23,21 @@ const ZERO_SPAN = '0'.repeat(16);
 
 const contexts = new WeakMap<IncomingMessage, RequestContext>();
 
+// Ids are drawn from one pre-filled random buffer: one system call per ~100 requests instead of
+// three per request. Still the CSPRNG; ids are unguessable, not secrets.
+const pool = Buffer.alloc(4096);
+let offset = pool.length;
+
+function randomHex(bytes: number): string {
+  if (offset + bytes > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
+
 function header(raw: IncomingMessage, name: string): string | undefined {
   const value = raw.headers[name];
   return typeof value === 'string' ? value.trim() : undefined;
@@ -42,7 +57,7 @@ function parseTraceparent(value: string | undefined) {
 }
 
 export function newRequestId(): string {
-  return `req_${randomBytes(12).toString('hex')}`;
+  return `req_${randomHex(12)}`;
 }
 
 export function buildRequestContext(raw: IncomingMessage, tracingEnabled: boolean): RequestContext {
@@ -52,8 +67,8 @@ export function buildRequestContext(raw: IncomingMessage, tracingEnabled: boolea
   const context: RequestContext = {
     request_id: requestId,
     // A valid traceparent wins: it is the standard and carries the parent span with it.
-    trace_id: parent?.traceId ?? incomingTrace ?? randomBytes(16).toString('hex'),
-    span_id: randomBytes(8).toString('hex'),
+    trace_id: parent?.traceId ?? incomingTrace ?? randomHex(16),
+    span_id: randomHex(8),
     parent_span_id: parent?.spanId ?? null,
     correlation_id: wellFormed(header(raw, 'x-correlation-id')) ?? requestId,
     trace_flags: parent?.flags ?? '01',

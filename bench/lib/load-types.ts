@@ -1,0 +1,32 @@
+/** What the parent asks of a load worker (one argv JSON), and what the worker prints back. */
+
+export interface LoadRequest {
+  url: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers: Record<string, string>;
+  body?: string;
+  connections: number;
+  /** Seconds. */
+  duration: number;
+}
+
+export interface LoadSummary {
+  url: string;
+  connections: number;
+  /** Seconds actually measured. */
+  seconds: number;
+  /** Completed requests (any status). */
+  requests: number;
+  reqPerSec: number;
+  /** Latency of 2xx responses, ms (autocannon's resolution is 1 ms). */
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  /** Connection errors and timeouts (timeouts are also counted here). */
+  errors: number;
+  timeouts: number;
+  resets: number;
+  /** Count per HTTP status, e.g. { "200": 41234 }. */
+  statusCodes: Record<string, number>;
+}
+
+export const MAX_LOAD_SECONDS = 300;
