@@ -1,6 +1,13 @@
 import type { MigrationModule } from '../platform/db/migrator.ts';
 import { migration0001Users } from './0001_users.ts';
 import { migration0002SecuritySessions } from './0002_security_sessions.ts';
+import { migration0003MasterData } from './0003_master_data.ts';
+import { migration0004Imports } from './0004_imports.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
-export const migrations: readonly MigrationModule[] = [migration0001Users, migration0002SecuritySessions];
+export const migrations: readonly MigrationModule[] = [
+  migration0001Users,
+  migration0002SecuritySessions,
+  migration0003MasterData,
+  migration0004Imports,
+];

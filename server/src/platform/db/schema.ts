@@ -3,12 +3,24 @@
  * this file only assembles their row types so one typed handle covers the whole database.
  *
  * Conventions on both dialects: ids are UUID text, timestamps are ISO-8601 UTC text with
- * milliseconds (they sort and round-trip identically everywhere), booleans are 0/1 integers.
+ * milliseconds (they sort and round-trip identically everywhere), booleans are 0/1 integers,
+ * quantities and money are scaled integers (platform/decimal.ts).
  */
 import type { SessionsTable } from '../../modules/auth/auth.store.ts';
+import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
+import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
+import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
+import type { StockLevelsTable } from '../../modules/stock-levels/stock-levels.store.ts';
 import type { UsersTable } from '../../modules/users/users.store.ts';
 
 export interface Database {
   users: UsersTable;
   security_sessions: SessionsTable;
+  warehouses: WarehousesTable;
+  locations: LocationsTable;
+  items: ItemsTable;
+  item_barcodes: ItemBarcodesTable;
+  stock_levels: StockLevelsTable;
+  import_jobs: ImportJobsTable;
+  import_errors: ImportErrorsTable;
 }
