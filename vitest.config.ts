@@ -9,6 +9,6 @@ export default defineConfig({
     globalSetup: ['server/test/global-setup.ts'],
     // Two cores: more workers only make the database tests fight for them.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './server/test/summary-reporter.ts'],
   },
 });
