@@ -13,6 +13,16 @@ import { authRoutes, CSRF_HEADER, SESSION_COOKIE } from './modules/auth/auth.rou
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createArgon2Hasher, type PasswordHasher } from './modules/auth/credentials.ts';
 import { createSessionsService } from './modules/auth/sessions.service.ts';
+import { importsRoutes } from './modules/imports/imports.routes.ts';
+import { createImportsService } from './modules/imports/imports.service.ts';
+import { itemsRoutes } from './modules/items/items.routes.ts';
+import { createItemsService } from './modules/items/items.service.ts';
+import { locationsRoutes } from './modules/locations/locations.routes.ts';
+import { createLocationsService } from './modules/locations/locations.service.ts';
+import { warehousesRoutes } from './modules/locations/warehouses.routes.ts';
+import { createWarehousesService } from './modules/locations/warehouses.service.ts';
+import { stockLevelsRoutes } from './modules/stock-levels/stock-levels.routes.ts';
+import { createStockLevelsService } from './modules/stock-levels/stock-levels.service.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { createUsersService, type UsersService } from './modules/users/users.service.ts';
 import { type Clock, systemClock } from './platform/clock.ts';
@@ -97,6 +107,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const users = createUsersService({ db, clock, ids, hasher, sessions });
   const auth = await createAuthService({ users, sessions, hasher });
+  const warehouses = createWarehousesService({ db, clock, ids });
+  const locations = createLocationsService({ db, clock, ids });
+  const items = createItemsService({ db, clock, ids });
+  const stockLevels = createStockLevelsService({ db, clock, ids });
+  const imports = createImportsService({
+    db,
+    clock,
+    ids,
+    logger,
+    dataDir: config.dataDir,
+    maxBytes: config.importMaxBytes,
+  });
+  // Jobs a crash left queued or running are failed: nothing of them was written.
+  await imports.recoverInterrupted();
   metrics?.setActiveUsersSource(() => sessions.countActiveUsers());
 
   registerAccessGuard(server, {
@@ -161,6 +185,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (metrics) await server.register(metricsRoutes(metrics));
   await server.register(authRoutes({ auth, users, cookieSecure: config.cookieSecure }));
   await server.register(usersRoutes(users));
+  await server.register(importsRoutes(imports, { maxBytes: config.importMaxBytes }));
+  // A running import is rolled back and failed before the database closes.
+  server.addHook('onClose', () => imports.close());
+  await server.register(warehousesRoutes(warehouses));
+  await server.register(locationsRoutes(locations));
+  await server.register(itemsRoutes(items));
+  await server.register(stockLevelsRoutes(stockLevels));
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).
   const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot;

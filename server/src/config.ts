@@ -22,6 +22,8 @@ export interface Config {
   databaseUrl: string | null;
   dataDir: string;
   redisUrl: string | null;
+  /** Largest import file (CSV or XLSX) accepted by POST /api/imports. */
+  importMaxBytes: number;
   /** First start */
   adminUsername: string;
   adminPassword: string | null;
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl: databaseUrl(env),
     dataDir: path.resolve(cwd, str(env, 'DATA_DIR', './data')),
     redisUrl: redisUrl(env),
+    importMaxBytes: int(env, 'IMPORT_MAX_BYTES', 200 * 1024 * 1024, 1024, 10 * 1024 * 1024 * 1024),
     adminUsername: adminUsername(env),
     adminPassword: optionalStr(env, 'ADMIN_PASSWORD'),
     sessionIdleTimeoutMinutes: int(env, 'SESSION_IDLE_TIMEOUT_MINUTES', 30, 1, 7 * 24 * 60),
@@ -248,6 +251,7 @@ export const CONFIG_VARIABLES = [
   'DATABASE_URL',
   'DATA_DIR',
   'REDIS_URL',
+  'IMPORT_MAX_BYTES',
   'ADMIN_USERNAME',
   'ADMIN_PASSWORD',
   'SESSION_IDLE_TIMEOUT_MINUTES',

@@ -3,6 +3,8 @@ import { migration0001Users } from './0001_users.ts';
 import { migration0002SecuritySessions } from './0002_security_sessions.ts';
 import { migration0003MasterData } from './0003_master_data.ts';
 import { migration0004Imports } from './0004_imports.ts';
+import { migration0005LocationSubtreeIndex } from './0005_location_subtree_index.ts';
+import { migration0006ImportJobDetails } from './0006_import_job_details.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -10,4 +12,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0002SecuritySessions,
   migration0003MasterData,
   migration0004Imports,
+  migration0005LocationSubtreeIndex,
+  migration0006ImportJobDetails,
 ];

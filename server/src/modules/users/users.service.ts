@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
 import type { Role } from '../../platform/http/access.ts';
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
@@ -96,11 +97,6 @@ function decodeCursor(cursor: string): string {
     ]);
   }
   return key;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 export function createUsersService(deps: {

@@ -1,4 +1,5 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { escapeLike } from '../../platform/db/escape-like.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { Role } from '../../platform/http/access.ts';
 
@@ -55,10 +56,6 @@ export interface UserListFilter {
   /** Keyset: only users whose username sorts after this one (lower-cased). */
   afterUsernameKey?: string;
   limit: number;
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
 
 export async function listUsers(db: Db, filter: UserListFilter): Promise<UserRow[]> {

@@ -1,0 +1,353 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
+import { fromScaled, MONEY_SCALE, QUANTITY_SCALE, toScaled } from '../../platform/decimal.ts';
+import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
+import { decodeCursor, encodeCursor } from '../../platform/http/pagination.ts';
+import type { IdGenerator } from '../../platform/ids.ts';
+import { type BarcodeKind, parseBarcode } from './barcodes.ts';
+import * as store from './items.store.ts';
+
+export type AbcClass = 'A' | 'B' | 'C';
+export type Tracking = 'none' | 'lot' | 'serial';
+type Decimal = number | string;
+
+export interface ItemBarcode {
+  barcode: string;
+  pack_qty: number;
+  kind: BarcodeKind;
+}
+
+export interface ItemSummary {
+  id: string;
+  item_code: string;
+  name: string;
+  category: string | null;
+  sub_category: string | null;
+  base_uom: string;
+  unit_cost: number;
+  mrp: number | null;
+  abc_class: AbcClass | null;
+  tracking: Tracking;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Item extends ItemSummary {
+  barcodes: ItemBarcode[];
+}
+
+export interface NewBarcodeInput {
+  barcode: string;
+  pack_qty?: Decimal;
+  kind?: BarcodeKind;
+}
+
+export interface CreateItemInput {
+  item_code: string;
+  name: string;
+  category?: string | null;
+  sub_category?: string | null;
+  base_uom: string;
+  unit_cost: Decimal;
+  mrp?: Decimal | null;
+  abc_class?: AbcClass | null;
+  tracking?: Tracking;
+  active?: boolean;
+  barcodes?: NewBarcodeInput[];
+}
+
+export type UpdateItemInput = Partial<Omit<CreateItemInput, 'item_code' | 'barcodes'>>;
+
+export interface ItemPage {
+  items: Item[];
+  next_cursor: string | null;
+}
+
+export interface BarcodeLookup {
+  item: ItemSummary;
+  barcode: ItemBarcode;
+}
+
+export interface ItemsService {
+  create(input: CreateItemInput): Promise<Item>;
+  get(id: string): Promise<Item>;
+  list(filter: {
+    q?: string;
+    category?: string;
+    active?: boolean;
+    cursor?: string;
+    limit: number;
+  }): Promise<ItemPage>;
+  update(id: string, input: UpdateItemInput): Promise<Item>;
+  addBarcode(id: string, input: NewBarcodeInput): Promise<Item>;
+  removeBarcode(id: string, barcode: string): Promise<void>;
+  /** The counting hot path: a scanned code → its item and pack size. Inactive items are found too. */
+  lookup(barcode: string): Promise<BarcodeLookup>;
+}
+
+function invalid(field: string, message: string): AppError {
+  return badRequest(`${field} ${message}`, [{ field, message }]);
+}
+
+function money(value: Decimal, field: string): number {
+  const scaled = toScaled(value, MONEY_SCALE);
+  if (scaled === null)
+    throw invalid(field, `must be a decimal number with at most ${MONEY_SCALE} decimal places`);
+  if (scaled < 0) throw invalid(field, 'must not be negative');
+  return scaled;
+}
+
+function packQty(value: Decimal | undefined, field: string): number {
+  if (value === undefined) return 10 ** QUANTITY_SCALE;
+  const scaled = toScaled(value, QUANTITY_SCALE);
+  if (scaled === null)
+    throw invalid(field, `must be a decimal number with at most ${QUANTITY_SCALE} decimal places`);
+  if (scaled <= 0) throw invalid(field, 'must be more than 0');
+  return scaled;
+}
+
+/** Trimmed; blank means none. */
+function optionalText(value: string | null | undefined): string | null {
+  const text = value?.trim();
+  return text ? text : null;
+}
+
+/**
+ * A barcode as stored: normalised, its kind decided by the code itself. `prefix` places its
+ * fields in the request body for error messages ('' or 'barcodes.0.').
+ */
+function newBarcode(
+  input: NewBarcodeInput,
+  prefix: string,
+): { barcode: string; kind: BarcodeKind; pack_qty_e3: number } {
+  const parsed = parseBarcode(input.barcode);
+  if (!parsed.ok) throw invalid(`${prefix}barcode`, parsed.reason);
+  if (input.kind !== undefined && input.kind !== parsed.kind) {
+    throw invalid(
+      `${prefix}kind`,
+      parsed.kind === 'gtin'
+        ? 'is internal, but the barcode is a GTIN'
+        : 'is gtin, but the barcode is not a GTIN',
+    );
+  }
+  return {
+    barcode: parsed.barcode,
+    kind: parsed.kind,
+    pack_qty_e3: packQty(input.pack_qty, `${prefix}pack_qty`),
+  };
+}
+
+export function toItemSummary(row: store.ItemRow): ItemSummary {
+  return {
+    id: row.id,
+    item_code: row.item_code,
+    name: row.name,
+    category: row.category,
+    sub_category: row.sub_category,
+    base_uom: row.base_uom,
+    unit_cost: fromScaled(Number(row.unit_cost_e4), MONEY_SCALE),
+    mrp: row.mrp_e4 === null ? null : fromScaled(Number(row.mrp_e4), MONEY_SCALE),
+    abc_class: row.abc_class,
+    tracking: row.tracking,
+    active: row.active === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function toBarcode(row: { barcode: string; pack_qty_e3: number; kind: BarcodeKind }): ItemBarcode {
+  return {
+    barcode: row.barcode,
+    pack_qty: fromScaled(Number(row.pack_qty_e3), QUANTITY_SCALE),
+    kind: row.kind,
+  };
+}
+
+function barcodeTaken(barcode: string, field: string, owner?: { item_code: string }): AppError {
+  const where = owner ? ` (item ${owner.item_code})` : '';
+  return new AppError(409, 'BARCODE_TAKEN', `Barcode ${barcode} already belongs to an item${where}`, [
+    { field, message: `${barcode} already belongs to an item${where}` },
+  ]);
+}
+
+export function createItemsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  ids: IdGenerator;
+}): ItemsService {
+  const { db, clock, ids } = deps;
+  const findByBarcode = store.createBarcodeLookup(db);
+
+  async function withBarcodes(rows: store.ItemRow[]): Promise<Item[]> {
+    const barcodes = await store.barcodesOfItems(
+      db,
+      rows.map((row) => row.id),
+    );
+    const byItem = new Map<string, ItemBarcode[]>();
+    for (const row of barcodes) {
+      const list = byItem.get(row.item_id) ?? [];
+      list.push(toBarcode(row));
+      byItem.set(row.item_id, list);
+    }
+    return rows.map((row) => ({ ...toItemSummary(row), barcodes: byItem.get(row.id) ?? [] }));
+  }
+
+  async function load(id: string): Promise<store.ItemRow> {
+    const row = await store.findItemById(db, id);
+    if (!row) throw notFound('Item');
+    return row;
+  }
+
+  async function get(id: string): Promise<Item> {
+    const [item] = await withBarcodes([await load(id)]);
+    return item!;
+  }
+
+  return {
+    async create(input) {
+      const unitCost = money(input.unit_cost, 'unit_cost');
+      const mrp = input.mrp === undefined || input.mrp === null ? null : money(input.mrp, 'mrp');
+      const barcodes = (input.barcodes ?? []).map((barcode, index) =>
+        newBarcode(barcode, `barcodes.${index}.`),
+      );
+      barcodes.forEach((barcode, index) => {
+        const first = barcodes.findIndex((other) => other.barcode === barcode.barcode);
+        if (first !== index)
+          throw invalid(`barcodes.${index}.barcode`, `is the same barcode as barcodes.${first}.barcode`);
+      });
+      const now = clock.now().toISOString();
+      const row: store.ItemRow = {
+        id: ids.uuid(),
+        item_code: input.item_code,
+        name: input.name.trim(),
+        name_key: store.nameKey(input.name),
+        category: optionalText(input.category),
+        sub_category: optionalText(input.sub_category),
+        base_uom: input.base_uom.trim(),
+        unit_cost_e4: unitCost,
+        mrp_e4: mrp,
+        abc_class: input.abc_class ?? null,
+        tracking: input.tracking ?? 'none',
+        active: input.active === false ? 0 : 1,
+        created_at: now,
+        updated_at: now,
+      };
+      await db.transaction().execute(async (trx) => {
+        try {
+          await store.insertItem(trx, row);
+        } catch (error) {
+          if (isUniqueViolation(error))
+            throw conflict(`An item with code ${input.item_code} already exists`, 'ITEM_CODE_TAKEN');
+          throw error;
+        }
+        const owners = await store.barcodeOwners(
+          trx,
+          barcodes.map((barcode) => barcode.barcode),
+        );
+        const [owner] = owners;
+        if (owner) {
+          const index = barcodes.findIndex((barcode) => barcode.barcode === owner.barcode);
+          throw barcodeTaken(owner.barcode, `barcodes.${index}.barcode`, owner);
+        }
+        try {
+          await store.insertBarcodes(
+            trx,
+            barcodes.map((barcode) => ({ ...barcode, item_id: row.id, created_at: now })),
+          );
+        } catch (error) {
+          // Another request added one of these barcodes since the check above.
+          if (isUniqueViolation(error))
+            throw barcodeTaken(barcodes.map((barcode) => barcode.barcode).join(', '), 'barcodes');
+          throw error;
+        }
+      });
+      return get(row.id);
+    },
+
+    get,
+
+    async list(filter) {
+      const after = filter.cursor
+        ? decodeCursor<[string]>(filter.cursor, (key) => key.length === 1 && typeof key[0] === 'string')[0]
+        : undefined;
+      const q = filter.q?.trim();
+      const parsed = q ? parseBarcode(q) : undefined;
+      const rows = await store.listItems(db, {
+        ...(q ? { q } : {}),
+        ...(parsed?.ok ? { barcode: parsed.barcode } : {}),
+        ...(filter.category ? { category: filter.category } : {}),
+        ...(filter.active !== undefined ? { active: filter.active } : {}),
+        ...(after !== undefined ? { afterItemCode: after } : {}),
+        limit: filter.limit + 1,
+      });
+      const page = rows.slice(0, filter.limit);
+      const last = page[page.length - 1];
+      return {
+        items: await withBarcodes(page),
+        next_cursor: rows.length > filter.limit && last ? encodeCursor([last.item_code]) : null,
+      };
+    },
+
+    async update(id, input) {
+      await load(id);
+      const changes: store.ItemChanges = { updated_at: clock.now().toISOString() };
+      if (input.name !== undefined) {
+        changes.name = input.name.trim();
+        changes.name_key = store.nameKey(input.name);
+      }
+      if (input.category !== undefined) changes.category = optionalText(input.category);
+      if (input.sub_category !== undefined) changes.sub_category = optionalText(input.sub_category);
+      if (input.base_uom !== undefined) changes.base_uom = input.base_uom.trim();
+      if (input.unit_cost !== undefined) changes.unit_cost_e4 = money(input.unit_cost, 'unit_cost');
+      if (input.mrp !== undefined) changes.mrp_e4 = input.mrp === null ? null : money(input.mrp, 'mrp');
+      if (input.abc_class !== undefined) changes.abc_class = input.abc_class;
+      if (input.tracking !== undefined) changes.tracking = input.tracking;
+      if (input.active !== undefined) changes.active = input.active ? 1 : 0;
+      await store.updateItem(db, id, changes);
+      return get(id);
+    },
+
+    async addBarcode(id, input) {
+      const barcode = newBarcode(input, '');
+      await db.transaction().execute(async (trx) => {
+        if (!(await store.findItemById(trx, id))) throw notFound('Item');
+        const [owner] = await store.barcodeOwners(trx, [barcode.barcode]);
+        if (owner) throw barcodeTaken(barcode.barcode, 'barcode', owner);
+        try {
+          await store.insertBarcodes(trx, [
+            { ...barcode, item_id: id, created_at: clock.now().toISOString() },
+          ]);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw barcodeTaken(barcode.barcode, 'barcode');
+          throw error;
+        }
+      });
+      return get(id);
+    },
+
+    async removeBarcode(id, raw) {
+      const item = await load(id);
+      const parsed = parseBarcode(raw);
+      const removed = parsed.ok && (await store.deleteBarcode(db, id, parsed.barcode));
+      if (!removed) throw new AppError(404, 'NOT_FOUND', `Item ${item.item_code} has no barcode ${raw}`);
+    },
+
+    async lookup(raw) {
+      const parsed = parseBarcode(raw);
+      if (!parsed.ok) {
+        throw new AppError(400, 'INVALID_BARCODE', `barcode ${parsed.reason}`, [
+          { field: 'barcode', message: parsed.reason },
+        ]);
+      }
+      const row = await findByBarcode(parsed.barcode);
+      if (!row) throw new AppError(404, 'NOT_FOUND', `No item has barcode ${parsed.barcode}`);
+      return {
+        item: toItemSummary(row),
+        barcode: toBarcode({ barcode: row.barcode, pack_qty_e3: row.pack_qty_e3, kind: row.barcode_kind }),
+      };
+    },
+  };
+}

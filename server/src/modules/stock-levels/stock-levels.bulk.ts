@@ -1,0 +1,211 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../platform/db/schema.ts';
+
+/**
+ * Set-based upserts of book quantities (stock levels), a batch (≈1000 rows) at a time: item and
+ * location codes are resolved to ids for the whole batch in one query each, the existing levels
+ * read in one query, and new and changed rows written in one statement. Unchanged rows are not
+ * touched.
+ */
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface StockLevelImportRow {
+  item_code: string;
+  warehouse_code: string;
+  location_code: string;
+  /** '' when the stock is not in a lot. */
+  lot: string;
+  quantity_e3: number;
+  /** When the figure was true; null: now. */
+  as_of: string | null;
+}
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export class StockLevelConflict extends Error {
+  constructor(
+    readonly index: number,
+    readonly field: 'item_code' | 'location_code',
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'StockLevelConflict';
+  }
+}
+
+const MAX_PARAMS = 30000;
+
+function chunked<T>(rows: readonly T[], columns: number): T[][] {
+  const size = Math.max(1, Math.floor(MAX_PARAMS / columns));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/** The key of a location by its codes. */
+export function locationKey(warehouseCode: string, locationCode: string): string {
+  return `${warehouseCode}\u0000${locationCode}`;
+}
+
+/** item_code → item id, for the codes that exist. */
+export async function resolveItemCodes(db: Db, codes: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const part of chunked([...new Set(codes)], 1)) {
+    const rows = await db
+      .selectFrom('items')
+      .select(['id', 'item_code'])
+      .where('item_code', 'in', part)
+      .execute();
+    for (const row of rows) out.set(row.item_code, row.id);
+  }
+  return out;
+}
+
+/** locationKey(warehouse code, location code) → location id, for the pairs that exist. */
+export async function resolveLocationCodes(
+  db: Db,
+  pairs: readonly { warehouse_code: string; location_code: string }[],
+): Promise<Map<string, string>> {
+  const unique = new Map<string, { warehouse_code: string; location_code: string }>();
+  for (const pair of pairs) unique.set(locationKey(pair.warehouse_code, pair.location_code), pair);
+  const out = new Map<string, string>();
+  for (const part of chunked([...unique.values()], 2)) {
+    const rows = await db
+      .selectFrom('locations as l')
+      .innerJoin('warehouses as w', 'w.id', 'l.warehouse_id')
+      .select(['l.id', 'l.code', 'w.code as warehouse_code'])
+      .where(({ eb, refTuple, tuple }) =>
+        eb(
+          refTuple('w.code', 'l.code'),
+          'in',
+          part.map((pair) => tuple(pair.warehouse_code, pair.location_code)),
+        ),
+      )
+      .execute();
+    for (const row of rows) out.set(locationKey(row.warehouse_code, row.code), row.id);
+  }
+  return out;
+}
+
+export interface StockLevelUpsertOptions {
+  now: string;
+  newId: () => string;
+  /** false: count what would change, write nothing (a dry run). */
+  write: boolean;
+}
+
+/**
+ * Upserts a batch by item + location + lot (unique within the batch). A row is unchanged when
+ * its quantity is the same and it gives no other as_of. Throws StockLevelConflict for an
+ * unknown item or location.
+ */
+export async function upsertStockLevelBatch(
+  db: Db,
+  rows: readonly StockLevelImportRow[],
+  options: StockLevelUpsertOptions,
+): Promise<UpsertCounts> {
+  const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  if (rows.length === 0) return counts;
+  const items = await resolveItemCodes(
+    db,
+    rows.map((row) => row.item_code),
+  );
+  const locations = await resolveLocationCodes(db, rows);
+
+  const keyed = rows.map((row, index) => {
+    const itemId = items.get(row.item_code);
+    if (!itemId) throw new StockLevelConflict(index, 'item_code', `unknown item ${row.item_code}`);
+    const locationId = locations.get(locationKey(row.warehouse_code, row.location_code));
+    if (!locationId) {
+      throw new StockLevelConflict(
+        index,
+        'location_code',
+        `unknown location ${row.warehouse_code}/${row.location_code}`,
+      );
+    }
+    return { row, itemId, locationId };
+  });
+
+  const existing = new Map<string, { id: string; quantity_e3: number; as_of: string }>();
+  for (const part of chunked(keyed, 3)) {
+    const found = await db
+      .selectFrom('stock_levels')
+      .select(['id', 'item_id', 'location_id', 'lot', 'quantity_e3', 'as_of'])
+      .where(({ eb, refTuple, tuple }) =>
+        eb(
+          refTuple('item_id', 'location_id', 'lot'),
+          'in',
+          part.map((entry) => tuple(entry.itemId, entry.locationId, entry.row.lot)),
+        ),
+      )
+      .execute();
+    for (const level of found) {
+      existing.set(`${level.item_id}\u0000${level.location_id}\u0000${level.lot}`, {
+        id: level.id,
+        quantity_e3: Number(level.quantity_e3),
+        as_of: level.as_of,
+      });
+    }
+  }
+
+  const writes: {
+    id: string;
+    item_id: string;
+    location_id: string;
+    lot: string;
+    quantity_e3: number;
+    source: 'import';
+    as_of: string;
+    updated_at: string;
+  }[] = [];
+  const seen = new Set<string>();
+  keyed.forEach(({ row, itemId, locationId }, index) => {
+    const key = `${itemId}\u0000${locationId}\u0000${row.lot}`;
+    if (seen.has(key))
+      throw new StockLevelConflict(index, 'item_code', 'item, location and lot are twice in the batch');
+    seen.add(key);
+    const before = existing.get(key);
+    if (
+      before &&
+      before.quantity_e3 === row.quantity_e3 &&
+      (row.as_of === null || row.as_of === before.as_of)
+    ) {
+      counts.unchanged += 1;
+      return;
+    }
+    if (before) counts.updated += 1;
+    else counts.inserted += 1;
+    writes.push({
+      id: before?.id ?? options.newId(),
+      item_id: itemId,
+      location_id: locationId,
+      lot: row.lot,
+      quantity_e3: row.quantity_e3,
+      source: 'import',
+      as_of: row.as_of ?? options.now,
+      updated_at: options.now,
+    });
+  });
+
+  if (!options.write) return counts;
+  for (const part of chunked(writes, 8)) {
+    await db
+      .insertInto('stock_levels')
+      .values(part)
+      .onConflict((conflict) =>
+        conflict.columns(['item_id', 'location_id', 'lot']).doUpdateSet((eb) => ({
+          quantity_e3: eb.ref('excluded.quantity_e3'),
+          source: eb.ref('excluded.source'),
+          as_of: eb.ref('excluded.as_of'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+  return counts;
+}
