@@ -45,7 +45,16 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: user administration
     const banner = page.getByRole('banner');
     expect(await shownText(banner)).toContain(ADMIN.display_name);
     expect(await shownText(banner)).toContain('Admin');
-    expect(await navLabels(page)).toEqual(['Home', 'Users', 'My account', 'API docs']);
+    expect(await navLabels(page)).toEqual([
+      'Home',
+      'Items',
+      'Locations',
+      'Stock levels',
+      'Imports',
+      'Users',
+      'My account',
+      'API docs',
+    ]);
     expect(await page.getByRole('link', { name: 'API docs' }).getAttribute('href')).toBe('/docs');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();

@@ -5,10 +5,14 @@ import type { User } from './api/types.ts';
 import { AccountPage } from './features/account/AccountPage.tsx';
 import { SignInPage } from './features/auth/SignInPage.tsx';
 import { replaceSession, useSession } from './features/auth/session.ts';
+import { ImportsPage } from './features/imports/ImportsPage.tsx';
+import { ItemsPage } from './features/items/ItemsPage.tsx';
 import { AppLayout } from './features/layout/AppLayout.tsx';
 import { HomePage } from './features/layout/HomePage.tsx';
 import { NotFoundPage } from './features/layout/NotFoundPage.tsx';
 import { sectionOf } from './features/layout/nav.ts';
+import { LocationsPage } from './features/locations/LocationsPage.tsx';
+import { StockLevelsPage } from './features/stock-levels/StockLevelsPage.tsx';
 import { UsersPage } from './features/users/UsersPage.tsx';
 import { navigate, useLocation } from './router.tsx';
 import { ErrorAlert } from './ui/forms.tsx';
@@ -16,6 +20,10 @@ import { ErrorAlert } from './ui/forms.tsx';
 /** The page of each section in nav.ts, by its path. */
 const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/': HomePage,
+  '/items': ItemsPage,
+  '/locations': LocationsPage,
+  '/stock-levels': StockLevelsPage,
+  '/imports': ImportsPage,
   '/users': UsersPage,
   '/account': AccountPage,
 };

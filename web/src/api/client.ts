@@ -58,6 +58,7 @@ export function setUnauthorizedHandler(listener: UnauthorizedListener): void {
 
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** JSON, or FormData for a file upload (multipart/form-data, boundary set by the browser). */
   body?: unknown;
   query?: Record<string, string | number | boolean | null | undefined>;
   /** False for sign-in calls, whose 401 means "wrong credentials", not "session ended". */
@@ -95,7 +96,12 @@ async function toApiError(response: Response): Promise<ApiError> {
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  let body: BodyInit | null = null;
+  if (options.body instanceof FormData) body = options.body;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
   if (UNSAFE_METHODS.has(method)) {
     const csrf = readCookie(CSRF_COOKIE);
     if (csrf) headers[CSRF_HEADER] = csrf;
@@ -107,7 +113,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       method,
       headers,
       credentials: 'same-origin',
-      body: options.body === undefined ? null : JSON.stringify(options.body),
+      body,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   } catch (cause) {

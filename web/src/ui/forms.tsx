@@ -91,6 +91,31 @@ export function SelectField({ label, hint, error, id, children, ...select }: Sel
   );
 }
 
+type CheckboxFieldProps = { label: string; hint?: string | undefined } & Omit<
+  ComponentPropsWithRef<'input'>,
+  'type' | 'children'
+>;
+
+/** A checkbox with its label beside it: the whole row is the touch target. */
+export function CheckboxField({ label, hint, id, ...input }: CheckboxFieldProps) {
+  const generated = useId();
+  const inputId = id ?? generated;
+  const hintId = hint ? `${inputId}-hint` : undefined;
+  return (
+    <div className="field field-checkbox">
+      <label htmlFor={inputId}>
+        <input id={inputId} type="checkbox" aria-describedby={hintId} {...input} />
+        {label}
+      </label>
+      {hint && (
+        <p id={hintId} className="field-hint">
+          {hint}
+        </p>
+      )}
+    </div>
+  );
+}
+
 /** A failed request's message, announced to screen readers. Renders nothing without an error. */
 export function ErrorAlert({ error }: { error: unknown }) {
   if (!error) return null;

@@ -17,6 +17,30 @@ const EVERYONE = ROLES;
 export const NAV_ITEMS: readonly NavItem[] = [
   { label: 'Home', path: '/', roles: EVERYONE, summary: 'Who you are signed in as, and what you can do.' },
   {
+    label: 'Items',
+    path: '/items',
+    roles: EVERYONE,
+    summary: 'Find an item by code, name or barcode; see its costs, units and barcodes.',
+  },
+  {
+    label: 'Locations',
+    path: '/locations',
+    roles: EVERYONE,
+    summary: 'Warehouses and their locations: zones, aisles, racks and bins.',
+  },
+  {
+    label: 'Stock levels',
+    path: '/stock-levels',
+    roles: ['admin', 'supervisor', 'auditor'],
+    summary: 'Book quantities per item and location, as last imported from the ERP.',
+  },
+  {
+    label: 'Imports',
+    path: '/imports',
+    roles: ['admin', 'supervisor'],
+    summary: 'Load items and stock levels from a CSV or Excel file, with a dry run first.',
+  },
+  {
     label: 'Users',
     path: '/users',
     roles: ['admin'],

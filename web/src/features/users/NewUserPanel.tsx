@@ -3,8 +3,10 @@ import { type FormEvent, useState } from 'react';
 import { ROLE_LABELS, ROLES, type Role, type User } from '../../api/types.ts';
 import { navigate } from '../../router.tsx';
 import { ErrorAlert, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
+import { PanelHeader } from '../../ui/PanelHeader.tsx';
 import { createUser, type NewUser, usersKeys } from './api.ts';
-import { PanelHeader } from './PanelHeader.tsx';
+
+const BACK = { to: '/users', label: 'users' };
 
 export function NewUserPanel({ onCreated }: { onCreated: (user: User) => void }) {
   const queryClient = useQueryClient();
@@ -34,7 +36,7 @@ export function NewUserPanel({ onCreated }: { onCreated: (user: User) => void })
   const error = create.error;
   return (
     <section className="panel" aria-labelledby="new-user-heading">
-      <PanelHeader id="new-user-heading" title="New user" />
+      <PanelHeader id="new-user-heading" title="New user" back={BACK} />
       <form onSubmit={submit}>
         <TextField
           label="Username"

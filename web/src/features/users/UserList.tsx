@@ -1,18 +1,11 @@
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { ROLE_LABELS, ROLES, type Role } from '../../api/types.ts';
 import { Link } from '../../router.tsx';
 import { ErrorAlert, SelectField, TextField } from '../../ui/forms.tsx';
+import { useDebounced } from '../../ui/hooks.ts';
+import { ListFooter } from '../../ui/lists.tsx';
 import { listUsers, type UserFilters, usersKeys } from './api.ts';
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return debounced;
-}
 
 export function UserList({ selectedId }: { selectedId: string | null }) {
   const [search, setSearch] = useState('');
@@ -32,7 +25,7 @@ export function UserList({ selectedId }: { selectedId: string | null }) {
   const items = users.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
-    <section className="user-list" aria-labelledby="user-list-heading">
+    <section className="list-pane" aria-labelledby="user-list-heading">
       <h2 id="user-list-heading" className="visually-hidden">
         All users
       </h2>
@@ -83,7 +76,7 @@ export function UserList({ selectedId }: { selectedId: string | null }) {
           No users match these filters.
         </p>
       ) : (
-        <table className="table users-table" aria-busy={users.isFetching || undefined}>
+        <table className="table data-table" aria-busy={users.isFetching || undefined}>
           <caption className="visually-hidden">Users</caption>
           <thead>
             <tr>
@@ -124,24 +117,13 @@ export function UserList({ selectedId }: { selectedId: string | null }) {
           </tbody>
         </table>
       )}
-      <div className="list-footer">
-        {items.length > 0 && (
-          <p className="muted small">
-            Showing {items.length} {items.length === 1 ? 'user' : 'users'}
-            {users.hasNextPage ? '' : ' (all)'}
-          </p>
-        )}
-        {users.hasNextPage && (
-          <button
-            type="button"
-            className="button button-secondary"
-            onClick={() => users.fetchNextPage()}
-            disabled={users.isFetchingNextPage}
-          >
-            {users.isFetchingNextPage ? 'Loading…' : 'Load more'}
-          </button>
-        )}
-      </div>
+      <ListFooter
+        count={items.length}
+        noun={['user', 'users']}
+        hasMore={users.hasNextPage}
+        loadingMore={users.isFetchingNextPage}
+        onLoadMore={() => users.fetchNextPage()}
+      />
     </section>
   );
 }

@@ -3,8 +3,10 @@ import { type FormEvent, useState } from 'react';
 import { ROLE_LABELS, ROLES, type Role, type User } from '../../api/types.ts';
 import { Link } from '../../router.tsx';
 import { ErrorAlert, fieldError, SelectField, StatusNote, TextField } from '../../ui/forms.tsx';
+import { PanelHeader } from '../../ui/PanelHeader.tsx';
 import { getUser, resetPassword, type UserChanges, updateUser, usersKeys } from './api.ts';
-import { PanelHeader } from './PanelHeader.tsx';
+
+const BACK = { to: '/users', label: 'users' };
 
 /** A user's detail panel: profile, access, PIN and password, each saved on its own. */
 export function UserPanel(props: { id: string; me: User; justCreated: boolean }) {
@@ -17,6 +19,7 @@ export function UserPanel(props: { id: string; me: User; justCreated: boolean })
         <PanelHeader
           id="user-panel-heading"
           title={user.isPending ? 'Loading user…' : 'User not available'}
+          back={BACK}
         />
         <ErrorAlert error={user.error} />
       </section>
@@ -26,7 +29,7 @@ export function UserPanel(props: { id: string; me: User; justCreated: boolean })
   const self = user.data.id === me.id;
   return (
     <section className="panel" aria-labelledby="user-panel-heading">
-      <PanelHeader id="user-panel-heading" title={user.data.display_name}>
+      <PanelHeader id="user-panel-heading" title={user.data.display_name} back={BACK}>
         <p className="panel-sub">
           <span className="mono">{user.data.username}</span>
           <span className={`badge badge-${user.data.role}`}>{ROLE_LABELS[user.data.role]}</span>
