@@ -26,20 +26,21 @@ export async function insertSession(db: Db, row: SessionRow): Promise<void> {
   await db.insertInto('security_sessions').values(row).execute();
 }
 
+/** A live session with its user's public columns (named as in `users`, so toUser reads them). */
 export interface LiveSession {
   session_id: string;
   csrf_hash: string;
   last_seen_at: string;
   idle_expires_at: string;
   expires_at: string;
-  user_id: string;
+  id: string;
   username: string;
   display_name: string;
   role: Role;
   active: number;
   pin_hash: string | null;
-  user_created_at: string;
-  user_updated_at: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /**
@@ -58,14 +59,14 @@ function liveSessionQuery(db: Kysely<Database>) {
         's.last_seen_at',
         's.idle_expires_at',
         's.expires_at',
-        'u.id as user_id',
+        'u.id',
         'u.username',
         'u.display_name',
         'u.role',
         'u.active',
         'u.pin_hash',
-        'u.created_at as user_created_at',
-        'u.updated_at as user_updated_at',
+        'u.created_at',
+        'u.updated_at',
       ])
       .where('s.token_hash', '=', param('tokenHash'))
       .where('s.revoked_at', 'is', null)

@@ -5,6 +5,7 @@ import type { Database } from '../../platform/db/schema.ts';
 import type { Principal } from '../../platform/http/access.ts';
 import { sha256Hex } from '../../platform/http/access.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import { toUser } from '../users/users.service.ts';
 import * as store from './auth.store.ts';
 
 export interface SessionPolicy {
@@ -83,16 +84,7 @@ export function createSessionsService(deps: {
         await store.touchSession(db, live.session_id, nowIso, idleExpires);
       }
       return {
-        user: {
-          id: live.user_id,
-          username: live.username,
-          display_name: live.display_name,
-          role: live.role,
-          active: live.active === 1,
-          has_pin: live.pin_hash !== null,
-          created_at: live.user_created_at,
-          updated_at: live.user_updated_at,
-        },
+        user: toUser(live),
         session: { id: live.session_id, csrf_hash: live.csrf_hash, expires_at: live.expires_at },
       };
     },

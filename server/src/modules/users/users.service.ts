@@ -2,26 +2,22 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
-import type { Role } from '../../platform/http/access.ts';
+import type { PrincipalUser, Role } from '../../platform/http/access.ts';
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import { type PasswordHasher, passwordProblem, pinProblem } from '../auth/credentials.ts';
 import type { SessionsService } from '../auth/sessions.service.ts';
 import * as store from './users.store.ts';
 
-/** The public view of a user: never a hash. */
-export interface User {
-  id: string;
-  username: string;
-  display_name: string;
-  role: Role;
-  active: boolean;
-  has_pin: boolean;
-  created_at: string;
-  updated_at: string;
-}
+/** The public view of a user: never a hash. The same shape the access guard puts on a request. */
+export type User = PrincipalUser;
 
-export function toUser(row: store.UserRow): User {
+export function toUser(
+  row: Pick<
+    store.UserRow,
+    'id' | 'username' | 'display_name' | 'role' | 'active' | 'pin_hash' | 'created_at' | 'updated_at'
+  >,
+): User {
   return {
     id: row.id,
     username: row.username,
