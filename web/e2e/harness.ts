@@ -143,6 +143,47 @@ export async function signInWithPin(page: Page, username: string, pin: string): 
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** Someone who signs in with a password. */
+export interface TestUser {
+  username: string;
+  display_name: string;
+  password: string;
+}
+
+/** The admin the master-data and user suites sign in as. */
+export const ADMIN: TestUser = {
+  username: 'boss',
+  display_name: 'Dana Admin',
+  password: 'Warehouse-keys-2024!',
+};
+
+/** The main navigation an admin sees. */
+export const ADMIN_NAV = [
+  'Home',
+  'Items',
+  'Locations',
+  'Stock levels',
+  'Imports',
+  'Users',
+  'My account',
+  'API docs',
+];
+
+/** Signs in with the password and waits for the home page's welcome. */
+export async function signIn(page: Page, user: TestUser): Promise<void> {
+  await signInWithPassword(page, user.username, user.password);
+  await page.getByRole('heading', { name: `Welcome, ${user.display_name}` }).waitFor();
+}
+
+/** Opens a section from the main navigation and waits for its page. */
+export async function openSection(page: Page, label: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: label, exact: true })
+    .click();
+  await page.getByRole('heading', { name: label, level: 1 }).waitFor();
+}
+
 /** The labels of the main navigation, as the user sees them. */
 export async function navLabels(page: Page): Promise<string[]> {
   const nav = page.getByRole('navigation', { name: 'Main' });

@@ -3,12 +3,15 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ADMIN,
+  ADMIN_NAV,
   browserSkipReason,
   type Harness,
   navLabels,
+  openSection,
   RESULTS_DIR,
   shownText,
-  signInWithPassword,
+  signIn,
   startHarness,
   suiteTitle,
 } from './harness.ts';
@@ -18,7 +21,6 @@ import {
  * and the stock levels they load. The tests run in order on one server and build on each other.
  */
 
-const ADMIN = { username: 'boss', display_name: 'Dana Admin', password: 'Warehouse-keys-2024!' };
 const STAFF = { username: 'pat', display_name: 'Pat Counter', password: 'Aisle-seven-bin-three' };
 const DESKTOP = { width: 1280, height: 900 };
 
@@ -38,19 +40,6 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: master data in the 
   afterAll(async () => {
     await h?.close();
   });
-
-  async function signIn(page: Page, user: { username: string; display_name: string; password: string }) {
-    await signInWithPassword(page, user.username, user.password);
-    await page.getByRole('heading', { name: `Welcome, ${user.display_name}` }).waitFor();
-  }
-
-  const openSection = async (page: Page, label: string) => {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-    await page.getByRole('heading', { name: label, level: 1 }).waitFor();
-  };
 
   const panel = (page: Page) => page.locator('.split-panel');
   const tree = (page: Page) => page.getByRole('list', { name: /^Locations in / });
@@ -94,16 +83,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: master data in the 
   it('admin creates a warehouse and a zone → aisle → bin tree, edits and deactivates locations', async () => {
     const page = await h.newPage(DESKTOP);
     await signIn(page, ADMIN);
-    expect(await navLabels(page)).toEqual([
-      'Home',
-      'Items',
-      'Locations',
-      'Stock levels',
-      'Imports',
-      'Users',
-      'My account',
-      'API docs',
-    ]);
+    expect(await navLabels(page)).toEqual(ADMIN_NAV);
 
     await openSection(page, 'Locations');
     await page.getByText('No warehouses yet.').waitFor();

@@ -4,6 +4,7 @@ import {
   type Harness,
   navLabels,
   shownText,
+  signIn,
   signInWithPassword,
   signInWithPin,
   startHarness,
@@ -92,8 +93,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
 
     await signInWithPassword(page, staff.username, staff.password);
     await page.getByRole('alert').filter({ hasText: 'Invalid username or password' }).waitFor();
-    await signInWithPassword(page, staff.username, newPassword);
-    await page.getByRole('heading', { name: `Welcome, ${staff.display_name}` }).waitFor();
+    await signIn(page, { ...staff, password: newPassword });
     expect(h.pageProblems).toEqual([]);
   });
 
@@ -123,8 +123,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
     const user = { username: 'kim', display_name: 'Kim Auditor', password: 'Ledger-lines-balance-31' };
     const created = await h.app.users.create({ ...user, role: 'auditor' });
     const page = await h.newPage();
-    await signInWithPassword(page, user.username, user.password);
-    await page.getByRole('heading', { name: `Welcome, ${user.display_name}` }).waitFor();
+    await signIn(page, user);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My account' }).click();
     await page.getByRole('heading', { name: 'My account' }).waitFor();
 

@@ -3,17 +3,19 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ADMIN,
+  ADMIN_NAV,
   browserSkipReason,
   type Harness,
   navLabels,
+  openSection,
   RESULTS_DIR,
   shownText,
-  signInWithPassword,
+  signIn,
   startHarness,
   suiteTitle,
 } from './harness.ts';
 
-const ADMIN = { username: 'boss', display_name: 'Dana Admin', password: 'Warehouse-keys-2024!' };
 const DESKTOP = { width: 1280, height: 860 };
 
 describe.skipIf(browserSkipReason !== null)(suiteTitle('web: user administration in the browser'), () => {
@@ -38,27 +40,16 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: user administration
 
   it('admin creates a staff user with a PIN, promotes them, deactivates them and signs out', async () => {
     const page = await h.newPage(DESKTOP);
-    await signInWithPassword(page, ADMIN.username, ADMIN.password);
+    await signIn(page, ADMIN);
 
     // Signed in: the header says who and what role; the nav has the admin-only entry.
-    await page.getByRole('heading', { name: `Welcome, ${ADMIN.display_name}` }).waitFor();
     const banner = page.getByRole('banner');
     expect(await shownText(banner)).toContain(ADMIN.display_name);
     expect(await shownText(banner)).toContain('Admin');
-    expect(await navLabels(page)).toEqual([
-      'Home',
-      'Items',
-      'Locations',
-      'Stock levels',
-      'Imports',
-      'Users',
-      'My account',
-      'API docs',
-    ]);
+    expect(await navLabels(page)).toEqual(ADMIN_NAV);
     expect(await page.getByRole('link', { name: 'API docs' }).getAttribute('href')).toBe('/docs');
 
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
-    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await openSection(page, 'Users');
     expect(page.url()).toBe(`${h.baseUrl}/users`);
     await rowFor(page, ADMIN.username).waitFor();
 
@@ -133,8 +124,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: user administration
       });
     }
     const page = await h.newPage({ width: 390, height: 844 });
-    await signInWithPassword(page, ADMIN.username, ADMIN.password);
-    await page.getByRole('heading', { name: `Welcome, ${ADMIN.display_name}` }).waitFor();
+    await signIn(page, ADMIN);
     await page.goto('/users');
     await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
 

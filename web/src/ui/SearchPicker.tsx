@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
-import { ErrorAlert, TextField } from './forms.tsx';
-import { useDebounced } from './hooks.ts';
+import { ErrorAlert, SearchField } from './forms.tsx';
+import { useSearchText } from './hooks.ts';
 
 /**
  * Choose one record by typing part of it: matches appear as buttons under the search box; the
@@ -31,8 +30,7 @@ export function SearchPicker<T>(props: {
     keyOf,
     describe,
   } = props;
-  const [text, setText] = useState('');
-  const q = useDebounced(text.trim(), 250);
+  const [text, setText, q] = useSearchText();
   const results = useQuery({
     queryKey: [...queryKey, q],
     queryFn: () => search(q),
@@ -64,16 +62,13 @@ export function SearchPicker<T>(props: {
   const matches = q && results.data ? results.data : [];
   return (
     <div className="picker">
-      <TextField
+      <SearchField
         label={label}
-        type="search"
         placeholder={placeholder}
         autoComplete="off"
-        autoCorrect="off"
-        spellCheck={false}
         maxLength={maxLength}
         value={text}
-        onChange={(event) => setText(event.target.value)}
+        onChange={setText}
       />
       <ErrorAlert error={results.error} />
       {q !== '' && results.isSuccess && matches.length === 0 && (

@@ -1,10 +1,10 @@
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import type { ImportJob } from '../../api/types.ts';
 import { Link } from '../../router.tsx';
 import { formatDateTime } from '../../ui/format.ts';
 import { ErrorAlert } from '../../ui/forms.tsx';
-import { ListFooter } from '../../ui/lists.tsx';
+import { ListFooter, usePagedList } from '../../ui/lists.tsx';
 import { getImport, importsKeys, isFinished, KIND_LABELS, listImportErrors, STATUS_LABELS } from './api.ts';
 
 export function StatusBadge({ job }: { job: Pick<ImportJob, 'status'> }) {
@@ -131,20 +131,18 @@ function JobDetails({ job }: { job: ImportJob }) {
 function RejectedRows({ job }: { job: ImportJob }) {
   const total = job.errors_total ?? job.rejected;
   const finished = isFinished(job.status);
-  const all = useInfiniteQuery({
+  const all = usePagedList({
     queryKey: importsKeys.errors(job.id),
-    queryFn: ({ pageParam }) => listImportErrors(job.id, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
+    fetchPage: (cursor) => listImportErrors(job.id, cursor),
     enabled: finished && total > 0,
   });
-  const rows = all.data ? all.data.pages.flatMap((page) => page.items) : (job.errors ?? []);
+  const rows = all.query.data ? all.rows : (job.errors ?? []);
   if (total === 0 && rows.length === 0) return null;
 
   return (
     <section className="rejected" aria-labelledby="rejected-heading">
       <h3 id="rejected-heading">Rejected rows ({total})</h3>
-      <ErrorAlert error={all.error} />
+      <ErrorAlert error={all.query.error} />
       <table className="table compact-table">
         <caption className="visually-hidden">Rejected rows</caption>
         <thead>
@@ -170,13 +168,7 @@ function RejectedRows({ job }: { job: ImportJob }) {
           ))}
         </tbody>
       </table>
-      <ListFooter
-        count={rows.length}
-        noun={['rejected row', 'rejected rows']}
-        hasMore={all.hasNextPage}
-        loadingMore={all.isFetchingNextPage}
-        onLoadMore={() => all.fetchNextPage()}
-      />
+      <ListFooter count={rows.length} noun={['rejected row', 'rejected rows']} query={all.query} />
     </section>
   );
 }

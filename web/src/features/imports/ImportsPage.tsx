@@ -1,8 +1,7 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { Link, useLocation } from '../../router.tsx';
+import { useLocation } from '../../router.tsx';
 import { formatDateTime } from '../../ui/format.ts';
 import { ErrorAlert } from '../../ui/forms.tsx';
-import { ListFooter } from '../../ui/lists.tsx';
+import { LinkedRow, ListFooter, usePagedList } from '../../ui/lists.tsx';
 import { Page } from '../../ui/Page.tsx';
 import { importsKeys, isFinished, KIND_LABELS, listImports } from './api.ts';
 import { ImportJobView, StatusBadge } from './ImportJobView.tsx';
@@ -21,18 +20,12 @@ export function ImportsPage() {
 }
 
 function RecentImports({ currentId }: { currentId: string | null }) {
-  const jobs = useInfiniteQuery({
+  const { query: jobs, rows } = usePagedList({
     queryKey: importsKeys.list,
-    queryFn: ({ pageParam }) => listImports(pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
+    fetchPage: listImports,
     // Follow jobs still running, so their status here does not go stale.
-    refetchInterval: (query) =>
-      query.state.data?.pages.some((page) => page.items.some((job) => !isFinished(job.status)))
-        ? 2000
-        : false,
+    refetchInterval: (loaded) => (loaded.some((job) => !isFinished(job.status)) ? 2000 : false),
   });
-  const rows = jobs.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
     <section className="recent-imports" aria-labelledby="recent-heading">
@@ -63,16 +56,13 @@ function RecentImports({ currentId }: { currentId: string | null }) {
           </thead>
           <tbody>
             {rows.map((job) => (
-              <tr key={job.id} className={job.id === currentId ? 'is-selected' : undefined}>
-                <th scope="row" data-label="File">
-                  <Link
-                    to={`/imports/${job.id}`}
-                    className="row-link"
-                    aria-current={job.id === currentId ? 'true' : undefined}
-                  >
-                    {job.filename}
-                  </Link>
-                </th>
+              <LinkedRow
+                key={job.id}
+                to={`/imports/${job.id}`}
+                selected={job.id === currentId}
+                label="File"
+                title={job.filename}
+              >
                 <td data-label="Kind">
                   {KIND_LABELS[job.kind]}
                   {job.dry_run ? ' (dry run)' : ''}
@@ -87,18 +77,12 @@ function RecentImports({ currentId }: { currentId: string | null }) {
                   {job.rejected}
                 </td>
                 <td data-label="Uploaded">{formatDateTime(job.created_at)}</td>
-              </tr>
+              </LinkedRow>
             ))}
           </tbody>
         </table>
       )}
-      <ListFooter
-        count={rows.length}
-        noun={['import', 'imports']}
-        hasMore={jobs.hasNextPage}
-        loadingMore={jobs.isFetchingNextPage}
-        onLoadMore={() => jobs.fetchNextPage()}
-      />
+      <ListFooter count={rows.length} noun={['import', 'imports']} query={jobs} />
     </section>
   );
 }

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import type { ImportJob, ImportKind } from '../../api/types.ts';
 import { navigate } from '../../router.tsx';
-import { CheckboxField, ErrorAlert, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
+import { CheckboxField, FormFooter, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
 import { COLUMNS, importsKeys, KIND_LABELS, type NewImport, uploadImport } from './api.ts';
 
 const ACCEPT = '.csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -80,12 +80,12 @@ export function UploadForm() {
           onChange={(event) => setDryRun(event.target.checked)}
           hint="Every row is validated and counted as if imported; the data is left untouched."
         />
-        <ErrorAlert error={upload.error} />
-        <div className="form-actions">
-          <button className="button button-primary" type="submit" disabled={upload.isPending}>
-            {upload.isPending ? 'Uploading…' : dryRun ? 'Upload and check' : 'Upload and import'}
-          </button>
-        </div>
+        <FormFooter
+          error={upload.error}
+          pending={upload.isPending}
+          label={dryRun ? 'Upload and check' : 'Upload and import'}
+          pendingLabel="Uploading…"
+        />
       </form>
     </section>
   );

@@ -1,6 +1,6 @@
 import type { AbcClass, Item, Tracking } from '../../api/types.ts';
 import { decimalText, parseDecimal } from '../../ui/format.ts';
-import { fieldError, SelectField, TextField } from '../../ui/forms.tsx';
+import { CODE_TEXT, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
 import type { ItemInput } from './api.ts';
 
 /** The item form as typed: every field is text until it is sent. */
@@ -87,7 +87,6 @@ export function ItemFields(props: {
     (event: { target: { value: string } }): void =>
       onChange({ ...draft, [key]: event.target.value });
   const err = (key: keyof ItemDraft) => localErrors[key] ?? fieldError(error, key);
-  const text = { autoComplete: 'off', autoCorrect: 'off', spellCheck: false } as const;
 
   return (
     <div className="form-grid">
@@ -95,7 +94,7 @@ export function ItemFields(props: {
         <TextField
           label="Item code"
           required
-          {...text}
+          {...CODE_TEXT}
           autoCapitalize="characters"
           maxLength={64}
           value={draft.item_code}
@@ -115,7 +114,7 @@ export function ItemFields(props: {
       />
       <TextField
         label="Category"
-        {...text}
+        {...CODE_TEXT}
         maxLength={100}
         value={draft.category}
         onChange={set('category')}
@@ -123,7 +122,7 @@ export function ItemFields(props: {
       />
       <TextField
         label="Sub-category"
-        {...text}
+        {...CODE_TEXT}
         maxLength={100}
         value={draft.sub_category}
         onChange={set('sub_category')}
@@ -132,7 +131,7 @@ export function ItemFields(props: {
       <TextField
         label="Base unit"
         required
-        {...text}
+        {...CODE_TEXT}
         autoCapitalize="characters"
         maxLength={16}
         value={draft.base_uom}
@@ -144,7 +143,7 @@ export function ItemFields(props: {
         label="Unit cost"
         required
         inputMode="decimal"
-        {...text}
+        {...CODE_TEXT}
         value={draft.unit_cost}
         onChange={set('unit_cost')}
         error={err('unit_cost')}
@@ -152,7 +151,7 @@ export function ItemFields(props: {
       <TextField
         label="MRP (optional)"
         inputMode="decimal"
-        {...text}
+        {...CODE_TEXT}
         value={draft.mrp}
         onChange={set('mrp')}
         hint="Maximum retail price."
@@ -177,3 +176,28 @@ export function ItemFields(props: {
     </div>
   );
 }
+
+/** How many base units one scan of a barcode counts: a decimal (up to 3 places); empty means 1. */
+export function PackSizeField(props: {
+  value: string;
+  onChange: (text: string) => void;
+  hint: string;
+  error: string | undefined;
+}) {
+  const { value, onChange, hint, error } = props;
+  return (
+    <TextField
+      label="Pack size"
+      inputMode="decimal"
+      autoComplete="off"
+      placeholder="1"
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+      hint={hint}
+      error={error}
+    />
+  );
+}
+
+/** The pack size typed, null when empty, or why it is not one. */
+export const parsePackSize = (text: string) => parseDecimal(text, 3);

@@ -1,11 +1,28 @@
-import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import type { Item } from '../../api/types.ts';
-import { formatMoney, formatQuantity, parseDecimal } from '../../ui/format.ts';
-import { ErrorAlert, fieldError, StatusNote, TextField } from '../../ui/forms.tsx';
-import { PanelHeader } from '../../ui/PanelHeader.tsx';
-import { addBarcode, getItem, type ItemInput, itemsKeys, removeBarcode, updateItem } from './api.ts';
-import { type DraftErrors, draftOf, type ItemDraft, ItemFields, inputOf } from './ItemFields.tsx';
+import { formatMoney, formatQuantity } from '../../ui/format.ts';
+import {
+  CODE_TEXT,
+  EditFormFooter,
+  ErrorAlert,
+  fieldError,
+  StatusNote,
+  TextField,
+  useEditForm,
+} from '../../ui/forms.tsx';
+import { ActiveStatus } from '../../ui/lists.tsx';
+import { ActivationSection, Panel, PanelSection, UnavailablePanel } from '../../ui/panels.tsx';
+import {
+  addBarcode,
+  getItem,
+  type ItemInput,
+  itemsKeys,
+  removeBarcode,
+  storeItem,
+  updateItem,
+} from './api.ts';
+import { draftOf, ItemFields, inputOf, PackSizeField, parsePackSize } from './ItemFields.tsx';
 
 export const ITEMS_BACK = { to: '/items', label: 'items' };
 
@@ -17,57 +34,41 @@ export function ItemPanel(props: { id: string; canEdit: boolean; justCreated: bo
   const item = useQuery({ queryKey: itemsKeys.detail(id), queryFn: () => getItem(id) });
 
   if (!item.data) {
-    return (
-      <section className="panel" aria-labelledby="item-panel-heading">
-        <PanelHeader
-          id="item-panel-heading"
-          title={item.isPending ? 'Loading item…' : 'Item not available'}
-          back={ITEMS_BACK}
-        />
-        <ErrorAlert error={item.error} />
-      </section>
-    );
+    return <UnavailablePanel headingId="item-panel-heading" noun="item" query={item} back={ITEMS_BACK} />;
   }
 
   const data = item.data;
   return (
-    <section className="panel" aria-labelledby="item-panel-heading">
-      <PanelHeader id="item-panel-heading" title={data.name} back={ITEMS_BACK}>
+    <Panel
+      headingId="item-panel-heading"
+      title={data.name}
+      back={ITEMS_BACK}
+      head={
         <p className="panel-sub">
           <span className="mono">{data.item_code}</span>
-          <span className={data.active ? 'status status-active' : 'status status-inactive'}>
-            {data.active ? 'Active' : 'Inactive'}
-          </span>
+          <ActiveStatus active={data.active} />
         </p>
-      </PanelHeader>
+      }
+    >
       {justCreated && <StatusNote>Item {data.item_code} created.</StatusNote>}
       {canEdit ? <EditSection item={data} /> : <ReadOnlyDetails item={data} />}
       <BarcodesSection item={data} canEdit={canEdit} />
       {canEdit && <StatusSection item={data} />}
-    </section>
+    </Panel>
   );
 }
 
-function storeItem(queryClient: QueryClient, item: Item): void {
-  queryClient.setQueryData(itemsKeys.detail(item.id), item);
-  void queryClient.invalidateQueries({ queryKey: ['items', 'list'] });
-}
-
-function useItemUpdate(item: Item, onSuccess?: () => void) {
+function useItemUpdate(item: Item) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (changes: ItemInput) => updateItem(item.id, changes),
-    onSuccess: (updated) => {
-      storeItem(queryClient, updated);
-      onSuccess?.();
-    },
+    onSuccess: (updated) => storeItem(queryClient, updated),
   });
 }
 
 function ReadOnlyDetails({ item }: { item: Item }) {
   return (
-    <section className="panel-section" aria-labelledby="item-details-heading">
-      <h3 id="item-details-heading">Details</h3>
+    <PanelSection headingId="item-details-heading" title="Details">
       <dl className="details">
         <dt>Category</dt>
         <dd>{[item.category, item.sub_category].filter(Boolean).join(' › ') || '—'}</dd>
@@ -82,54 +83,36 @@ function ReadOnlyDetails({ item }: { item: Item }) {
         <dt>Tracking</dt>
         <dd>{TRACKING_LABELS[item.tracking]}</dd>
       </dl>
-    </section>
+    </PanelSection>
   );
 }
 
 function EditSection({ item }: { item: Item }) {
-  // The form shows the server's values until edited; an edit is kept until saved.
-  const [edited, setEdited] = useState<ItemDraft | null>(null);
-  const [localErrors, setLocalErrors] = useState<DraftErrors>({});
-  const update = useItemUpdate(item, () => setEdited(null));
-  const draft = edited ?? draftOf(item);
-  const { input, errors } = inputOf(draft, item);
-  const dirty = Object.keys(input).length > 0;
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setLocalErrors(errors);
-    if (Object.keys(errors).length === 0 && dirty) update.mutate(input);
-  }
+  const form = useEditForm(useItemUpdate(item), {
+    saved: draftOf(item),
+    changesOf: (draft) => inputOf(draft, item).input,
+    validate: (draft) => inputOf(draft, item).errors,
+  });
 
   return (
-    <section className="panel-section" aria-labelledby="item-details-heading">
-      <h3 id="item-details-heading">Details</h3>
-      <form onSubmit={submit} noValidate>
+    <PanelSection headingId="item-details-heading" title="Details">
+      <form onSubmit={form.submit} noValidate>
         <ItemFields
-          draft={draft}
-          onChange={(next) => {
-            setEdited(next);
-            setLocalErrors({});
-            update.reset();
-          }}
-          error={update.error}
-          localErrors={localErrors}
+          draft={form.draft}
+          onChange={form.edit}
+          error={form.error}
+          localErrors={form.localErrors}
           isNew={false}
         />
-        <ErrorAlert error={update.error} />
-        {update.isSuccess && !dirty && <StatusNote>Changes saved.</StatusNote>}
-        <div className="form-actions">
-          <button className="button button-primary" type="submit" disabled={!dirty || update.isPending}>
-            {update.isPending ? 'Saving…' : 'Save changes'}
-          </button>
-          {dirty && (
-            <button type="button" className="button button-secondary" onClick={() => setEdited(null)}>
+        <EditFormFooter form={form}>
+          {form.dirty && (
+            <button type="button" className="button button-secondary" onClick={form.discard}>
               Discard
             </button>
           )}
-        </div>
+        </EditFormFooter>
       </form>
-    </section>
+    </PanelSection>
   );
 }
 
@@ -141,7 +124,7 @@ function BarcodesSection({ item, canEdit }: { item: Item; canEdit: boolean }) {
   const [done, setDone] = useState<string | null>(null);
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: itemsKeys.detail(item.id) });
-    void queryClient.invalidateQueries({ queryKey: ['items', 'list'] });
+    void queryClient.invalidateQueries({ queryKey: itemsKeys.lists });
   };
 
   const add = useMutation({
@@ -165,7 +148,7 @@ function BarcodesSection({ item, canEdit }: { item: Item; canEdit: boolean }) {
     event.preventDefault();
     setDone(null);
     remove.reset();
-    const pack = parseDecimal(packQty, 3);
+    const pack = parsePackSize(packQty);
     if (typeof pack === 'object' && pack !== null) {
       setPackError(pack.error);
       return;
@@ -175,8 +158,7 @@ function BarcodesSection({ item, canEdit }: { item: Item; canEdit: boolean }) {
   }
 
   return (
-    <section className="panel-section" aria-labelledby="barcodes-heading">
-      <h3 id="barcodes-heading">Barcodes</h3>
+    <PanelSection headingId="barcodes-heading" title="Barcodes">
       {item.barcodes.length === 0 ? (
         <p className="muted">No barcodes: this item can only be found by its code or name.</p>
       ) : (
@@ -216,9 +198,7 @@ function BarcodesSection({ item, canEdit }: { item: Item; canEdit: boolean }) {
           <TextField
             label="New barcode"
             required
-            autoComplete="off"
-            autoCorrect="off"
-            spellCheck={false}
+            {...CODE_TEXT}
             inputMode="text"
             maxLength={64}
             value={barcode}
@@ -228,13 +208,9 @@ function BarcodesSection({ item, canEdit }: { item: Item; canEdit: boolean }) {
             }}
             error={fieldError(add.error, 'barcode')}
           />
-          <TextField
-            label="Pack size"
-            inputMode="decimal"
-            autoComplete="off"
-            placeholder="1"
+          <PackSizeField
             value={packQty}
-            onChange={(event) => setPackQty(event.target.value)}
+            onChange={setPackQty}
             hint={`${item.base_uom} per scan`}
             error={packError ?? fieldError(add.error, 'pack_qty')}
           />
@@ -246,31 +222,19 @@ function BarcodesSection({ item, canEdit }: { item: Item; canEdit: boolean }) {
           <ErrorAlert error={add.error} />
         </form>
       )}
-    </section>
+    </PanelSection>
   );
 }
 
 function StatusSection({ item }: { item: Item }) {
-  const update = useItemUpdate(item);
   return (
-    <section className="panel-section" aria-labelledby="item-status-heading">
-      <h3 id="item-status-heading">Status</h3>
-      <p>
-        {item.active
-          ? 'Active: the item can be counted.'
-          : 'Inactive: the item is kept for history but not offered for counting.'}
-      </p>
-      <ErrorAlert error={update.error} />
-      <div>
-        <button
-          type="button"
-          className={item.active ? 'button button-danger-outline' : 'button button-secondary'}
-          disabled={update.isPending}
-          onClick={() => update.mutate({ active: !item.active })}
-        >
-          {item.active ? 'Deactivate item' : 'Reactivate item'}
-        </button>
-      </div>
-    </section>
+    <ActivationSection
+      headingId="item-status-heading"
+      noun="item"
+      active={item.active}
+      activeText="Active: the item can be counted."
+      inactiveText="Inactive: the item is kept for history but not offered for counting."
+      update={useItemUpdate(item)}
+    />
   );
 }

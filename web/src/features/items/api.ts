@@ -1,3 +1,4 @@
+import type { QueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import type { AbcClass, Item, Page, Tracking } from '../../api/types.ts';
 
@@ -25,6 +26,8 @@ export interface ItemInput {
 export const PAGE_SIZE = 25;
 
 export const itemsKeys = {
+  /** Every list of items, whatever its filters. */
+  lists: ['items', 'list'] as const,
   list: (filters: ItemFilters) => ['items', 'list', filters] as const,
   detail: (id: string) => ['items', 'detail', id] as const,
 };
@@ -51,3 +54,9 @@ export const addBarcode = (id: string, barcode: string, packQty: number | null) 
 
 export const removeBarcode = (id: string, barcode: string) =>
   api<void>(`${itemPath(id)}/barcodes/${encodeURIComponent(barcode)}`, { method: 'DELETE' });
+
+/** Keeps an item the server just returned, and refreshes the lists, which may now show it differently. */
+export function storeItem(queryClient: QueryClient, item: Item): void {
+  queryClient.setQueryData(itemsKeys.detail(item.id), item);
+  void queryClient.invalidateQueries({ queryKey: itemsKeys.lists });
+}

@@ -1,9 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import type { Location, Warehouse } from '../../api/types.ts';
-import { Link, navigate } from '../../router.tsx';
-import { ErrorAlert, fieldError, StatusNote, TextField } from '../../ui/forms.tsx';
-import { PanelHeader } from '../../ui/PanelHeader.tsx';
+import { Link } from '../../router.tsx';
+import {
+  CODE_TEXT,
+  EditFormFooter,
+  ErrorAlert,
+  FormFooter,
+  fieldError,
+  StatusNote,
+  TextField,
+  useEditForm,
+} from '../../ui/forms.tsx';
+import { ActiveStatus } from '../../ui/lists.tsx';
+import { ActivationSection, Panel, PanelSection, UnavailablePanel, useCreate } from '../../ui/panels.tsx';
 import {
   createLocation,
   getLocation,
@@ -15,15 +25,33 @@ import {
   updateLocation,
 } from './api.ts';
 
-const KINDS_LIST_ID = 'location-kinds';
-
-function KindOptions() {
+/** A location's kind: one of the usual words, offered as suggestions, or the user's own. */
+function KindField(props: {
+  value: string;
+  onChange: (value: string) => void;
+  hint?: string;
+  error?: string;
+}) {
+  const { value, onChange, hint, error } = props;
   return (
-    <datalist id={KINDS_LIST_ID}>
-      {LOCATION_KINDS.map((kind) => (
-        <option key={kind} value={kind} />
-      ))}
-    </datalist>
+    <>
+      <TextField
+        label="Kind"
+        required
+        autoComplete="off"
+        list="location-kinds"
+        maxLength={32}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        hint={hint}
+        error={error}
+      />
+      <datalist id="location-kinds">
+        {LOCATION_KINDS.map((kind) => (
+          <option key={kind} value={kind} />
+        ))}
+      </datalist>
+    </>
   );
 }
 
@@ -63,30 +91,32 @@ export function LocationPanel(props: {
 
   if (!location.data) {
     return (
-      <section className="panel" aria-labelledby="location-heading">
-        <PanelHeader
-          id="location-heading"
-          title={location.isPending ? 'Loading location…' : 'Location not available'}
-          back={backTo(warehouse)}
-        />
-        <ErrorAlert error={location.error} />
-      </section>
+      <UnavailablePanel
+        headingId="location-heading"
+        noun="location"
+        query={location}
+        back={backTo(warehouse)}
+      />
     );
   }
 
   const data = location.data;
   return (
-    <section className="panel" aria-labelledby="location-heading">
-      <PanelHeader id="location-heading" title={data.name || data.code} back={backTo(warehouse)}>
-        <Breadcrumb warehouse={warehouse} codes={data.path_codes} />
-        <p className="panel-sub">
-          <span className="mono">{data.code}</span>
-          <span className="badge">{data.kind}</span>
-          <span className={data.active ? 'status status-active' : 'status status-inactive'}>
-            {data.active ? 'Active' : 'Inactive'}
-          </span>
-        </p>
-      </PanelHeader>
+    <Panel
+      headingId="location-heading"
+      title={data.name || data.code}
+      back={backTo(warehouse)}
+      head={
+        <>
+          <Breadcrumb warehouse={warehouse} codes={data.path_codes} />
+          <p className="panel-sub">
+            <span className="mono">{data.code}</span>
+            <span className="badge">{data.kind}</span>
+            <ActiveStatus active={data.active} />
+          </p>
+        </>
+      }
+    >
       {justCreated && <StatusNote>Location {data.code} created.</StatusNote>}
       {canEdit ? (
         <>
@@ -108,110 +138,72 @@ export function LocationPanel(props: {
           <dd className="mono">{data.barcode ?? '—'}</dd>
         </dl>
       )}
-    </section>
+    </Panel>
   );
 }
 
-function useLocationUpdate(location: Location, onSuccess?: () => void) {
+function useLocationUpdate(location: Location) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: (changes: LocationChanges) => updateLocation(location.id, changes),
     onSuccess: (updated) => {
       queryClient.setQueryData(locationsKeys.detail(updated.id), updated);
       void queryClient.invalidateQueries({ queryKey: ['locations', 'children'] });
-      onSuccess?.();
     },
   });
 }
 
 function EditLocation({ location }: { location: Location }) {
-  const [edited, setEdited] = useState<{ name: string; kind: string; barcode: string } | null>(null);
-  const form = edited ?? { name: location.name, kind: location.kind, barcode: location.barcode ?? '' };
-  const update = useLocationUpdate(location, () => setEdited(null));
-
-  const changes: LocationChanges = {};
-  if (form.name.trim() !== location.name) changes.name = form.name.trim();
-  if (form.kind.trim() !== location.kind) changes.kind = form.kind.trim();
-  if ((form.barcode.trim() || null) !== location.barcode) changes.barcode = form.barcode.trim() || null;
-  const dirty = Object.keys(changes).length > 0;
-  const set = (key: keyof typeof form) => (event: { target: { value: string } }) => {
-    setEdited({ ...form, [key]: event.target.value });
-    update.reset();
-  };
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (dirty) update.mutate(changes);
-  }
+  const form = useEditForm(useLocationUpdate(location), {
+    saved: { name: location.name, kind: location.kind, barcode: location.barcode ?? '' },
+    changesOf: ({ name, kind, barcode }) => {
+      const changes: LocationChanges = {};
+      if (name.trim() !== location.name) changes.name = name.trim();
+      if (kind.trim() !== location.kind) changes.kind = kind.trim();
+      if ((barcode.trim() || null) !== location.barcode) changes.barcode = barcode.trim() || null;
+      return changes;
+    },
+  });
+  // The whole form is kept once edited, as it was when the edit began.
+  const set = (key: keyof typeof form.draft) => (value: string) => form.edit({ ...form.draft, [key]: value });
 
   return (
-    <section className="panel-section" aria-labelledby="edit-location-heading">
-      <h3 id="edit-location-heading">Details</h3>
-      <form onSubmit={submit}>
+    <PanelSection headingId="edit-location-heading" title="Details">
+      <form onSubmit={form.submit}>
         <TextField
           label="Name"
           autoComplete="off"
           maxLength={120}
-          value={form.name}
-          onChange={set('name')}
-          error={fieldError(update.error, 'name')}
+          value={form.draft.name}
+          onChange={(event) => set('name')(event.target.value)}
+          error={form.fieldError('name')}
         />
-        <TextField
-          label="Kind"
-          required
-          autoComplete="off"
-          list={KINDS_LIST_ID}
-          maxLength={32}
-          value={form.kind}
-          onChange={set('kind')}
-          error={fieldError(update.error, 'kind')}
-        />
-        <KindOptions />
+        <KindField value={form.draft.kind} onChange={set('kind')} error={form.fieldError('kind')} />
         <TextField
           label="Barcode"
-          autoComplete="off"
-          autoCorrect="off"
-          spellCheck={false}
+          {...CODE_TEXT}
           maxLength={64}
-          value={form.barcode}
-          onChange={set('barcode')}
+          value={form.draft.barcode}
+          onChange={(event) => set('barcode')(event.target.value)}
           hint="The label on the shelf, if it has one. Leave empty to remove."
-          error={fieldError(update.error, 'barcode')}
+          error={form.fieldError('barcode')}
         />
-        <ErrorAlert error={update.error} />
-        {update.isSuccess && !dirty && <StatusNote>Changes saved.</StatusNote>}
-        <div className="form-actions">
-          <button className="button button-primary" type="submit" disabled={!dirty || update.isPending}>
-            {update.isPending ? 'Saving…' : 'Save changes'}
-          </button>
-        </div>
+        <EditFormFooter form={form} />
       </form>
-    </section>
+    </PanelSection>
   );
 }
 
 function LocationStatus({ location }: { location: Location }) {
-  const update = useLocationUpdate(location);
   return (
-    <section className="panel-section" aria-labelledby="location-status-heading">
-      <h3 id="location-status-heading">Status</h3>
-      <p>
-        {location.active
-          ? 'Active: stock can be counted here.'
-          : 'Inactive: kept for history, not offered for counting.'}
-      </p>
-      <ErrorAlert error={update.error} />
-      <div>
-        <button
-          type="button"
-          className={location.active ? 'button button-danger-outline' : 'button button-secondary'}
-          disabled={update.isPending}
-          onClick={() => update.mutate({ active: !location.active })}
-        >
-          {location.active ? 'Deactivate location' : 'Reactivate location'}
-        </button>
-      </div>
-    </section>
+    <ActivationSection
+      headingId="location-status-heading"
+      noun="location"
+      active={location.active}
+      activeText="Active: stock can be counted here."
+      inactiveText="Inactive: kept for history, not offered for counting."
+      update={useLocationUpdate(location)}
+    />
   );
 }
 
@@ -222,7 +214,6 @@ export function NewLocationPanel(props: {
   onCreated: (location: Location) => void;
 }) {
   const { warehouse, parentId, onCreated } = props;
-  const queryClient = useQueryClient();
   const parent = useQuery({
     queryKey: locationsKeys.detail(parentId ?? ''),
     queryFn: () => getLocation(parentId ?? ''),
@@ -234,16 +225,16 @@ export function NewLocationPanel(props: {
   const [barcode, setBarcode] = useState('');
   const shownKind = kind ?? childKind(parent.data?.kind);
 
-  const create = useMutation({
-    mutationFn: (input: NewLocation) => createLocation(input),
-    onSuccess: (location) => {
+  const create = useCreate({
+    create: createLocation,
+    store: (queryClient, location: Location) => {
       queryClient.setQueryData(locationsKeys.detail(location.id), location);
       void queryClient.invalidateQueries({
         queryKey: locationsKeys.children(warehouse.id, location.parent_id),
       });
-      onCreated(location);
-      navigate(locationsUrl(warehouse.id, location.id));
     },
+    onCreated,
+    urlOf: (location) => locationsUrl(warehouse.id, location.id),
   });
 
   function submit(event: FormEvent) {
@@ -257,21 +248,23 @@ export function NewLocationPanel(props: {
 
   const where = parent.data ? parent.data.path_codes.join(' › ') : warehouse.code;
   return (
-    <section className="panel" aria-labelledby="new-location-heading">
-      <PanelHeader id="new-location-heading" title="New location" back={backTo(warehouse)}>
+    <Panel
+      headingId="new-location-heading"
+      title="New location"
+      back={backTo(warehouse)}
+      head={
         <p className="panel-sub">
           Inside <strong className="mono">{parentId && !parent.data ? '…' : where}</strong>
         </p>
-      </PanelHeader>
+      }
+    >
       <ErrorAlert error={parent.error} />
       <form onSubmit={submit}>
         <TextField
           label="Code"
           required
-          autoComplete="off"
+          {...CODE_TEXT}
           autoCapitalize="characters"
-          autoCorrect="off"
-          spellCheck={false}
           maxLength={32}
           value={code}
           onChange={(event) => setCode(event.target.value)}
@@ -286,35 +279,27 @@ export function NewLocationPanel(props: {
           onChange={(event) => setName(event.target.value)}
           error={fieldError(create.error, 'name')}
         />
-        <TextField
-          label="Kind"
-          required
-          autoComplete="off"
-          list={KINDS_LIST_ID}
-          maxLength={32}
+        <KindField
           value={shownKind}
-          onChange={(event) => setKind(event.target.value)}
+          onChange={setKind}
           hint="zone, aisle, rack, shelf, bin — or your own word."
           error={fieldError(create.error, 'kind')}
         />
-        <KindOptions />
         <TextField
           label="Barcode (optional)"
-          autoComplete="off"
-          autoCorrect="off"
-          spellCheck={false}
+          {...CODE_TEXT}
           maxLength={64}
           value={barcode}
           onChange={(event) => setBarcode(event.target.value)}
           error={fieldError(create.error, 'barcode')}
         />
-        <ErrorAlert error={create.error} />
-        <div className="form-actions">
-          <button className="button button-primary" type="submit" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create location'}
-          </button>
-        </div>
+        <FormFooter
+          error={create.error}
+          pending={create.isPending}
+          label="Create location"
+          pendingLabel="Creating…"
+        />
       </form>
-    </section>
+    </Panel>
   );
 }

@@ -1,7 +1,7 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import type { Location, Warehouse } from '../../api/types.ts';
 import { Link } from '../../router.tsx';
 import { ErrorAlert } from '../../ui/forms.tsx';
+import { LoadMoreButton, usePagedList } from '../../ui/lists.tsx';
 import { listChildren, locationsKeys, locationsUrl } from './api.ts';
 
 interface TreeProps {
@@ -33,13 +33,10 @@ export function LocationTree(props: TreeProps & { canEdit: boolean }) {
 
 function TreeLevel(props: TreeProps & { parentId: string | null }) {
   const { warehouse, parentId } = props;
-  const level = useInfiniteQuery({
+  const { query: level, rows: nodes } = usePagedList({
     queryKey: locationsKeys.children(warehouse.id, parentId),
-    queryFn: ({ pageParam }) => listChildren(warehouse.id, parentId, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor,
+    fetchPage: (cursor) => listChildren(warehouse.id, parentId, cursor),
   });
-  const nodes = level.data?.pages.flatMap((page) => page.items) ?? [];
 
   if (level.isPending) {
     return (
@@ -60,16 +57,7 @@ function TreeLevel(props: TreeProps & { parentId: string | null }) {
           ))}
         </ul>
       )}
-      {level.hasNextPage && (
-        <button
-          type="button"
-          className="button button-secondary tree-more"
-          onClick={() => level.fetchNextPage()}
-          disabled={level.isFetchingNextPage}
-        >
-          {level.isFetchingNextPage ? 'Loading…' : 'Load more'}
-        </button>
-      )}
+      <LoadMoreButton query={level} className="tree-more" />
     </>
   );
 }

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import { canEditMasterData, type User, type Warehouse } from '../../api/types.ts';
 import { navigate, useLocation } from '../../router.tsx';
-import { ErrorAlert, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
+import { CODE_TEXT, ErrorAlert, FormFooter, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
 import { Page } from '../../ui/Page.tsx';
 import { createWarehouse, listWarehouses, locationsKeys, locationsUrl } from './api.ts';
 import { LocationPanel, NewLocationPanel } from './LocationPanel.tsx';
@@ -152,10 +152,8 @@ function NewWarehouseForm({ onDone }: { onDone: () => void }) {
       <TextField
         label="Warehouse code"
         required
-        autoComplete="off"
+        {...CODE_TEXT}
         autoCapitalize="characters"
-        autoCorrect="off"
-        spellCheck={false}
         maxLength={32}
         value={code}
         onChange={(event) => setCode(event.target.value)}
@@ -170,15 +168,16 @@ function NewWarehouseForm({ onDone }: { onDone: () => void }) {
         onChange={(event) => setName(event.target.value)}
         error={fieldError(create.error, 'name')}
       />
-      <ErrorAlert error={create.error} />
-      <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create warehouse'}
-        </button>
+      <FormFooter
+        error={create.error}
+        pending={create.isPending}
+        label="Create warehouse"
+        pendingLabel="Creating…"
+      >
         <button type="button" className="button button-secondary" onClick={onDone}>
           Cancel
         </button>
-      </div>
+      </FormFooter>
     </form>
   );
 }

@@ -1,29 +1,23 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { ROLE_LABELS, ROLES, type Role, type User } from '../../api/types.ts';
-import { navigate } from '../../router.tsx';
-import { ErrorAlert, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
-import { PanelHeader } from '../../ui/PanelHeader.tsx';
-import { createUser, type NewUser, usersKeys } from './api.ts';
-
-const BACK = { to: '/users', label: 'users' };
+import type { Role, User } from '../../api/types.ts';
+import { CODE_TEXT, FormFooter, fieldError, SelectField, TextField } from '../../ui/forms.tsx';
+import { Panel, useCreate } from '../../ui/panels.tsx';
+import { createUser, type NewUser, storeUser } from './api.ts';
+import { RoleOptions } from './roles.tsx';
+import { USERS_BACK } from './UserPanel.tsx';
 
 export function NewUserPanel({ onCreated }: { onCreated: (user: User) => void }) {
-  const queryClient = useQueryClient();
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<Role>('staff');
   const [password, setPassword] = useState('');
   const [pin, setPin] = useState('');
 
-  const create = useMutation({
-    mutationFn: (input: NewUser) => createUser(input),
-    onSuccess: (user) => {
-      queryClient.setQueryData(usersKeys.detail(user.id), user);
-      void queryClient.invalidateQueries({ queryKey: ['users', 'list'] });
-      onCreated(user);
-      navigate(`/users/${user.id}`);
-    },
+  const create = useCreate({
+    create: createUser,
+    store: storeUser,
+    onCreated,
+    urlOf: (user) => `/users/${user.id}`,
   });
 
   function submit(event: FormEvent) {
@@ -35,16 +29,13 @@ export function NewUserPanel({ onCreated }: { onCreated: (user: User) => void })
 
   const error = create.error;
   return (
-    <section className="panel" aria-labelledby="new-user-heading">
-      <PanelHeader id="new-user-heading" title="New user" back={BACK} />
+    <Panel headingId="new-user-heading" title="New user" back={USERS_BACK}>
       <form onSubmit={submit}>
         <TextField
           label="Username"
           required
-          autoComplete="off"
+          {...CODE_TEXT}
           autoCapitalize="none"
-          autoCorrect="off"
-          spellCheck={false}
           maxLength={64}
           value={username}
           onChange={(event) => setUsername(event.target.value)}
@@ -66,11 +57,7 @@ export function NewUserPanel({ onCreated }: { onCreated: (user: User) => void })
           onChange={(event) => setRole(event.target.value as Role)}
           error={fieldError(error, 'role')}
         >
-          {ROLES.map((value) => (
-            <option key={value} value={value}>
-              {ROLE_LABELS[value]}
-            </option>
-          ))}
+          <RoleOptions />
         </SelectField>
         <TextField
           label="Password"
@@ -93,13 +80,8 @@ export function NewUserPanel({ onCreated }: { onCreated: (user: User) => void })
           hint="6 to 12 digits, for quick sign-in on shared handhelds."
           error={fieldError(error, 'pin')}
         />
-        <ErrorAlert error={error} />
-        <div className="form-actions">
-          <button className="button button-primary" type="submit" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create user'}
-          </button>
-        </div>
+        <FormFooter error={error} pending={create.isPending} label="Create user" pendingLabel="Creating…" />
       </form>
-    </section>
+    </Panel>
   );
 }

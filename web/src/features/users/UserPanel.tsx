@@ -1,12 +1,23 @@
-import { type QueryClient, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { ROLE_LABELS, ROLES, type Role, type User } from '../../api/types.ts';
+import type { Role, User } from '../../api/types.ts';
 import { Link } from '../../router.tsx';
-import { ErrorAlert, fieldError, SelectField, StatusNote, TextField } from '../../ui/forms.tsx';
-import { PanelHeader } from '../../ui/PanelHeader.tsx';
-import { getUser, resetPassword, type UserChanges, updateUser, usersKeys } from './api.ts';
+import {
+  EditFormFooter,
+  ErrorAlert,
+  FormFooter,
+  fieldError,
+  SelectField,
+  StatusNote,
+  TextField,
+  useEditForm,
+} from '../../ui/forms.tsx';
+import { ActiveStatus } from '../../ui/lists.tsx';
+import { Panel, PanelSection, UnavailablePanel } from '../../ui/panels.tsx';
+import { getUser, resetPassword, storeUser, type UserChanges, updateUser, usersKeys } from './api.ts';
+import { RoleBadge, RoleOptions } from './roles.tsx';
 
-const BACK = { to: '/users', label: 'users' };
+export const USERS_BACK = { to: '/users', label: 'users' };
 
 /** A user's detail panel: profile, access, PIN and password, each saved on its own. */
 export function UserPanel(props: { id: string; me: User; justCreated: boolean }) {
@@ -14,30 +25,23 @@ export function UserPanel(props: { id: string; me: User; justCreated: boolean })
   const user = useQuery({ queryKey: usersKeys.detail(id), queryFn: () => getUser(id) });
 
   if (!user.data) {
-    return (
-      <section className="panel" aria-labelledby="user-panel-heading">
-        <PanelHeader
-          id="user-panel-heading"
-          title={user.isPending ? 'Loading user…' : 'User not available'}
-          back={BACK}
-        />
-        <ErrorAlert error={user.error} />
-      </section>
-    );
+    return <UnavailablePanel headingId="user-panel-heading" noun="user" query={user} back={USERS_BACK} />;
   }
 
   const self = user.data.id === me.id;
   return (
-    <section className="panel" aria-labelledby="user-panel-heading">
-      <PanelHeader id="user-panel-heading" title={user.data.display_name} back={BACK}>
+    <Panel
+      headingId="user-panel-heading"
+      title={user.data.display_name}
+      back={USERS_BACK}
+      head={
         <p className="panel-sub">
           <span className="mono">{user.data.username}</span>
-          <span className={`badge badge-${user.data.role}`}>{ROLE_LABELS[user.data.role]}</span>
-          <span className={user.data.active ? 'status status-active' : 'status status-inactive'}>
-            {user.data.active ? 'Active' : 'Inactive'}
-          </span>
+          <RoleBadge role={user.data.role} />
+          <ActiveStatus active={user.data.active} />
         </p>
-      </PanelHeader>
+      }
+    >
       {justCreated && <StatusNote>User {user.data.username} created.</StatusNote>}
       {self && (
         <p className="note">
@@ -49,11 +53,10 @@ export function UserPanel(props: { id: string; me: User; justCreated: boolean })
       <AccessSection user={user.data} self={self} />
       <PinSection user={user.data} />
       {!self && <ResetPasswordSection user={user.data} />}
-    </section>
+    </Panel>
   );
 }
 
-/** Stores the server's answer and refreshes the lists, which may now filter the user differently. */
 function useUserUpdate(user: User, onSuccess?: () => void) {
   const queryClient = useQueryClient();
   return useMutation({
@@ -65,73 +68,41 @@ function useUserUpdate(user: User, onSuccess?: () => void) {
   });
 }
 
-function storeUser(queryClient: QueryClient, user: User): void {
-  queryClient.setQueryData(usersKeys.detail(user.id), user);
-  void queryClient.invalidateQueries({ queryKey: ['users', 'list'] });
-}
-
 function ProfileSection({ user, self }: { user: User; self: boolean }) {
-  // Unedited fields show the server's current value; an edit is kept until it is saved.
-  const [editedName, setEditedName] = useState<string | null>(null);
-  const [editedRole, setEditedRole] = useState<Role | null>(null);
-  const displayName = editedName ?? user.display_name;
-  const role = editedRole ?? user.role;
-  const update = useUserUpdate(user, () => {
-    setEditedName(null);
-    setEditedRole(null);
+  const form = useEditForm(useUserUpdate(user), {
+    saved: { display_name: user.display_name, role: user.role },
+    changesOf: ({ display_name, role }) => {
+      const changes: UserChanges = {};
+      if (display_name.trim() !== user.display_name) changes.display_name = display_name.trim();
+      if (role !== user.role) changes.role = role;
+      return changes;
+    },
   });
 
-  const changes: UserChanges = {};
-  if (displayName.trim() !== user.display_name) changes.display_name = displayName.trim();
-  if (role !== user.role) changes.role = role;
-  const dirty = Object.keys(changes).length > 0;
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    if (dirty) update.mutate(changes);
-  }
-
   return (
-    <section className="panel-section" aria-labelledby="profile-heading">
-      <h3 id="profile-heading">Profile</h3>
-      <form onSubmit={submit}>
+    <PanelSection headingId="profile-heading" title="Profile">
+      <form onSubmit={form.submit}>
         <TextField
           label="Display name"
           required
           maxLength={120}
-          value={displayName}
-          onChange={(event) => {
-            setEditedName(event.target.value);
-            update.reset();
-          }}
-          error={fieldError(update.error, 'display_name')}
+          value={form.draft.display_name}
+          onChange={(event) => form.edit({ display_name: event.target.value })}
+          error={form.fieldError('display_name')}
         />
         <SelectField
           label="Role"
-          value={role}
+          value={form.draft.role}
           disabled={self}
-          onChange={(event) => {
-            setEditedRole(event.target.value as Role);
-            update.reset();
-          }}
+          onChange={(event) => form.edit({ role: event.target.value as Role })}
           hint={self ? undefined : 'Changing the role signs the user out everywhere.'}
-          error={fieldError(update.error, 'role')}
+          error={form.fieldError('role')}
         >
-          {ROLES.map((value) => (
-            <option key={value} value={value}>
-              {ROLE_LABELS[value]}
-            </option>
-          ))}
+          <RoleOptions />
         </SelectField>
-        <ErrorAlert error={update.error} />
-        {update.isSuccess && !dirty && <StatusNote>Changes saved.</StatusNote>}
-        <div className="form-actions">
-          <button className="button button-primary" type="submit" disabled={!dirty || update.isPending}>
-            {update.isPending ? 'Saving…' : 'Save changes'}
-          </button>
-        </div>
+        <EditFormFooter form={form} />
       </form>
-    </section>
+    </PanelSection>
   );
 }
 
@@ -140,8 +111,7 @@ function AccessSection({ user, self }: { user: User; self: boolean }) {
   const update = useUserUpdate(user, () => setConfirming(false));
 
   return (
-    <section className="panel-section" aria-labelledby="access-heading">
-      <h3 id="access-heading">Access</h3>
+    <PanelSection headingId="access-heading" title="Access">
       <p>
         {user.active
           ? 'Active: this user can sign in.'
@@ -193,7 +163,7 @@ function AccessSection({ user, self }: { user: User; self: boolean }) {
           {update.isPending ? 'Reactivating…' : 'Reactivate user'}
         </button>
       )}
-    </section>
+    </PanelSection>
   );
 }
 
@@ -218,8 +188,7 @@ function PinSection({ user }: { user: User }) {
   }
 
   return (
-    <section className="panel-section" aria-labelledby="pin-heading">
-      <h3 id="pin-heading">Quick sign-in PIN</h3>
+    <PanelSection headingId="pin-heading" title="Quick sign-in PIN">
       <p>{user.has_pin ? 'A PIN is set.' : 'No PIN is set: this user signs in with their password.'}</p>
       <form onSubmit={submit}>
         <TextField
@@ -234,12 +203,13 @@ function PinSection({ user }: { user: User }) {
           hint="6 to 12 digits; not one repeated digit or a simple sequence."
           error={fieldError(update.error, 'pin')}
         />
-        <ErrorAlert error={update.error} />
-        {done && <StatusNote>{done}</StatusNote>}
-        <div className="form-actions">
-          <button className="button button-secondary" type="submit" disabled={update.isPending}>
-            {user.has_pin ? 'Change PIN' : 'Set PIN'}
-          </button>
+        <FormFooter
+          error={update.error}
+          done={done}
+          pending={update.isPending}
+          label={user.has_pin ? 'Change PIN' : 'Set PIN'}
+          secondary
+        >
           {user.has_pin && (
             <button
               type="button"
@@ -250,9 +220,9 @@ function PinSection({ user }: { user: User }) {
               Remove PIN
             </button>
           )}
-        </div>
+        </FormFooter>
       </form>
-    </section>
+    </PanelSection>
   );
 }
 
@@ -269,8 +239,7 @@ function ResetPasswordSection({ user }: { user: User }) {
   }
 
   return (
-    <section className="panel-section" aria-labelledby="reset-heading">
-      <h3 id="reset-heading">Reset password</h3>
+    <PanelSection headingId="reset-heading" title="Reset password">
       <p className="muted small">
         Sets a new password and signs the user out everywhere. Tell them in person.
       </p>
@@ -288,14 +257,15 @@ function ResetPasswordSection({ user }: { user: User }) {
           hint="At least 12 characters, not containing the username, not a common password."
           error={fieldError(reset.error, 'new_password')}
         />
-        <ErrorAlert error={reset.error} />
-        {reset.isSuccess && <StatusNote>Password reset. The user was signed out everywhere.</StatusNote>}
-        <div className="form-actions">
-          <button className="button button-secondary" type="submit" disabled={reset.isPending}>
-            {reset.isPending ? 'Resetting…' : 'Reset password'}
-          </button>
-        </div>
+        <FormFooter
+          error={reset.error}
+          done={reset.isSuccess && 'Password reset. The user was signed out everywhere.'}
+          pending={reset.isPending}
+          label="Reset password"
+          pendingLabel="Resetting…"
+          secondary
+        />
       </form>
-    </section>
+    </PanelSection>
   );
 }

@@ -1,3 +1,4 @@
+import type { QueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client.ts';
 import type { Page, Role, User } from '../../api/types.ts';
 
@@ -27,6 +28,8 @@ export const PAGE_SIZE = 25;
 
 export const usersKeys = {
   all: ['users'] as const,
+  /** Every list of users, whatever its filters. */
+  lists: ['users', 'list'] as const,
   list: (filters: UserFilters) => ['users', 'list', filters] as const,
   detail: (id: string) => ['users', 'detail', id] as const,
 };
@@ -48,3 +51,9 @@ export const resetPassword = (id: string, newPassword: string) =>
     method: 'POST',
     body: { new_password: newPassword },
   });
+
+/** Keeps a user the server just returned, and refreshes the lists, which may now filter them differently. */
+export function storeUser(queryClient: QueryClient, user: User): void {
+  queryClient.setQueryData(usersKeys.detail(user.id), user);
+  void queryClient.invalidateQueries({ queryKey: usersKeys.lists });
+}
