@@ -2,14 +2,9 @@ import { startBaseline } from './lib/baseline.ts';
 import { type Benchmark, Cleanup } from './lib/benchmark.ts';
 import { compare } from './lib/compare.ts';
 import { startProduct } from './lib/product.ts';
+import { expectOk, signIn } from './lib/session.ts';
 
 const ROUTE = '/api/auth/me';
-
-async function expectOk(response: Response, what: string): Promise<string> {
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`${what} answered ${response.status}: ${text.slice(0, 300)}`);
-  return text;
-}
 
 /**
  * The cheapest authenticated read: the product resolves the bearer token to a live session and
@@ -35,16 +30,7 @@ export const authMe: Benchmark = {
       cleanup.add('stop product', product.stop);
       log(`  product  pid ${product.pid} at ${product.url} (log: ${product.logFile})`);
 
-      const login = await fetch(`${product.url}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: product.adminUsername, password: product.adminPassword }),
-      });
-      const { access_token: token } = JSON.parse(await expectOk(login, 'POST /api/auth/login')) as {
-        access_token?: unknown;
-      };
-      if (typeof token !== 'string' || token === '') throw new Error('sign-in returned no access_token');
-      const headers = { authorization: `Bearer ${token}` };
+      const headers = await signIn(product);
 
       const body = await expectOk(await fetch(`${product.url}${ROUTE}`, { headers }), `GET ${ROUTE}`);
       log(`  signed in as ${product.adminUsername}; ${ROUTE} answers ${body.length} bytes: ${body}`);

@@ -1,23 +1,40 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { redactUrl } from '../server/src/platform/db/database.ts';
 import { authMe } from './auth-me.ts';
-import type { Benchmark } from './lib/benchmark.ts';
+import { importItems } from './import.ts';
+import type { Benchmark, BenchResult } from './lib/benchmark.ts';
 import type { Comparison, TargetResult } from './lib/compare.ts';
 import { fmtInt, fmtMs, fmtRatio, heading, table } from './lib/format.ts';
 import { RESULTS_DIR } from './lib/paths.ts';
 import { stopAll } from './lib/processes.ts';
 import { loadSettings, type Settings, SettingsError } from './lib/settings.ts';
+import type { WorkComparison } from './lib/work.ts';
+import { lookup } from './lookup.ts';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks below (all, or those named), each comparing
  * the product with a baseline in the same run, and prints the ratio. Ratios are what we quote:
  * absolute figures drift on a shared 2-core machine. Aims are printed, never asserted; the exit
- * code is non-zero only when a benchmark crashed or its run was invalid (errors, non-2xx).
+ * code is non-zero only when a benchmark crashed or its run was invalid (errors, non-2xx, work
+ * not done as asked).
  */
-const BENCHMARKS: readonly Benchmark[] = [authMe];
+const BENCHMARKS: readonly Benchmark[] = [authMe, lookup, importItems];
 
 type Status = 'ok' | 'invalid' | 'crashed';
+
+/** One measured ratio: a benchmark has one, or one per case (e.g. per database). */
+interface ResultRecord {
+  /** The case, when a benchmark has several; null otherwise. */
+  label: string | null;
+  /** The throughput compared: 'req/s', 'rows/s', … */
+  unit: string;
+  status: 'ok' | 'invalid';
+  ratio: number;
+  meets_aim: boolean;
+  result: BenchResult;
+}
 
 interface BenchRecord {
   name: string;
@@ -25,15 +42,22 @@ interface BenchRecord {
   product: string;
   baseline: string;
   aim: number;
+  /** crashed: it threw; invalid: at least one result measured failures. */
   status: Status;
-  ratio: number | null;
-  meets_aim: boolean | null;
   seconds: number;
   error: string | null;
   /** Kept for inspection when the benchmark did not pass (or BENCH_KEEP_TEMP=1). */
   workdir: string | null;
   cpu_profiles: string[];
-  comparison: Comparison | null;
+  results: ResultRecord[];
+}
+
+function unitOf(result: BenchResult): string {
+  return result.kind === 'requests' ? 'req/s' : `${result.unit}/s`;
+}
+
+function labelOf(result: BenchResult): string | null {
+  return result.kind === 'work' ? result.label : null;
 }
 
 const write = (line = '') => process.stdout.write(`${line}\n`);
@@ -44,6 +68,7 @@ function usage(): string {
     `usage: npm run bench [-- <name>...]\n\nbenchmarks:\n${names}\n\n` +
     'env: BENCH_DURATION (s per round, 8), BENCH_WARMUP (s, 3), BENCH_ROUNDS (per side, 2),\n' +
     '     BENCH_CONNECTIONS (10), BENCH_PROFILE=1 (CPU profile of the product), BENCH_KEEP_TEMP=1,\n' +
+    '     BENCH_PG_URL (PostgreSQL for import, postgres://postgres@127.0.0.1:5432/test),\n' +
     '     BENCH_PRODUCT_ENV="NAME=value,..." (experiments only: product settings off their defaults)'
   );
 }
@@ -73,7 +98,16 @@ function verdict(ratio: number, aim: number): string {
   return ratio >= aim ? 'meets aim' : 'BELOW AIM';
 }
 
-function report(bench: Benchmark, comparison: Comparison, settings: Settings): void {
+function invalidBlock(headline: string, problems: readonly string[]): void {
+  const bar = '!'.repeat(78);
+  write();
+  write(bar);
+  write(`!! INVALID RUN: ${headline}`);
+  for (const problem of problems) write(`!!   - ${problem}`);
+  write(bar);
+}
+
+function reportRequests(bench: Benchmark, comparison: Comparison, settings: Settings): void {
   const { product, baseline } = comparison;
   write();
   write(
@@ -112,13 +146,53 @@ function report(bench: Benchmark, comparison: Comparison, settings: Settings): v
     );
   }
   if (!comparison.valid) {
-    const bar = '!'.repeat(78);
-    write();
-    write(bar);
-    write('!! INVALID RUN: errors or non-2xx responses: the figures above measure failures.');
-    for (const problem of comparison.problems) write(`!!   - ${problem}`);
-    write(bar);
+    invalidBlock('errors or non-2xx responses: the figures above measure failures.', comparison.problems);
   }
+}
+
+function reportWork(bench: Benchmark, results: readonly WorkComparison[]): void {
+  write();
+  write(`  product : ${bench.product}`);
+  write(`  baseline: ${bench.baseline}`);
+  write();
+  const rows = results.flatMap((result) =>
+    (['product', 'baseline'] as const).map((side) => [
+      side === 'product' ? (result.label ?? '') : '',
+      side,
+      fmtInt(result[side].perSecond),
+      `${fmtInt(result[side].work)} ${result.unit}`,
+      `${result[side].seconds.toFixed(2)} s`,
+    ]),
+  );
+  write(
+    table([['', '', 'per second', 'work', 'time'], ...rows])
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n'),
+  );
+  for (const result of results) {
+    write();
+    write(
+      `  ${result.label ? `${result.label}: ` : ''}ratio product/baseline ${unitOf(result)}: ${fmtRatio(result.ratio)}` +
+        `  aim ≥ ${fmtRatio(bench.aim)}: ${verdict(result.ratio, bench.aim)}`,
+    );
+    for (const note of result.notes) write(`    ${note}`);
+    if (!result.valid) {
+      invalidBlock(
+        `${result.label ? `${result.label}: ` : ''}the work was not done as asked: the figures above measure a failure.`,
+        result.problems,
+      );
+    }
+  }
+}
+
+function report(bench: Benchmark, results: readonly BenchResult[], settings: Settings): void {
+  const work: WorkComparison[] = [];
+  for (const result of results) {
+    if (result.kind === 'requests') reportRequests(bench, result, settings);
+    else work.push(result);
+  }
+  if (work.length > 0) reportWork(bench, work);
 }
 
 function listProfiles(dir: string | null): string[] {
@@ -144,21 +218,26 @@ async function runOne(bench: Benchmark, settings: Settings, stamp: string): Prom
     baseline: bench.baseline,
     aim: bench.aim,
     status: 'crashed',
-    ratio: null,
-    meets_aim: null,
     seconds: 0,
     error: null,
     workdir: null,
     cpu_profiles: [],
-    comparison: null,
+    results: [],
   };
   try {
-    const comparison = await bench.run({ settings, workdir, cpuProfileDir, log: write });
-    record.comparison = comparison;
-    record.ratio = comparison.ratio;
-    record.meets_aim = comparison.ratio >= bench.aim;
-    record.status = comparison.valid ? 'ok' : 'invalid';
-    report(bench, comparison, settings);
+    const outcome = await bench.run({ settings, workdir, cpuProfileDir, log: write });
+    const results = Array.isArray(outcome) ? outcome : [outcome];
+    if (results.length === 0) throw new Error(`${bench.name} returned no result`);
+    record.results = results.map((result) => ({
+      label: labelOf(result),
+      unit: unitOf(result),
+      status: result.valid ? 'ok' : 'invalid',
+      ratio: result.ratio,
+      meets_aim: result.ratio >= bench.aim,
+      result,
+    }));
+    record.status = results.every((result) => result.valid) ? 'ok' : 'invalid';
+    report(bench, results, settings);
   } catch (error) {
     record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
     write();
@@ -176,29 +255,51 @@ async function runOne(bench: Benchmark, settings: Settings, stamp: string): Prom
   return record;
 }
 
+function perSecond(result: BenchResult, side: 'product' | 'baseline'): number {
+  return result.kind === 'requests' ? result[side].reqPerSec : result[side].perSecond;
+}
+
+function summaryRow(record: BenchRecord, entry: ResultRecord): string[] {
+  const { result } = entry;
+  const requests = result.kind === 'requests' ? result : null;
+  return [
+    entry.label ? `${record.name} ${entry.label}` : record.name,
+    entry.status === 'ok' ? 'ok' : entry.status.toUpperCase(),
+    entry.unit,
+    fmtInt(perSecond(result, 'product')),
+    fmtInt(perSecond(result, 'baseline')),
+    requests ? fmtMs(requests.product.p99Ms) : '-',
+    requests ? fmtMs(requests.baseline.p99Ms) : '-',
+    fmtRatio(entry.ratio),
+    requests?.cpuRatio == null ? '-' : fmtRatio(requests.cpuRatio),
+    `≥ ${fmtRatio(record.aim)}`,
+    verdict(entry.ratio, record.aim),
+    `${record.seconds} s`,
+  ];
+}
+
 function summary(records: BenchRecord[]): string {
-  const rows = records.map((record) => {
-    const comparison = record.comparison;
+  const rows = records.flatMap((record) => {
+    if (record.results.length > 0) return record.results.map((entry) => summaryRow(record, entry));
+    const none = Array<string>(7).fill('-');
     return [
-      record.name,
-      record.status === 'ok' ? 'ok' : record.status.toUpperCase(),
-      comparison ? fmtInt(comparison.product.reqPerSec) : '-',
-      comparison ? fmtInt(comparison.baseline.reqPerSec) : '-',
-      comparison ? fmtMs(comparison.product.p99Ms) : '-',
-      comparison ? fmtMs(comparison.baseline.p99Ms) : '-',
-      record.ratio === null ? '-' : fmtRatio(record.ratio),
-      comparison?.cpuRatio == null ? '-' : fmtRatio(comparison.cpuRatio),
-      `≥ ${fmtRatio(record.aim)}`,
-      record.ratio === null ? '-' : verdict(record.ratio, record.aim),
-      `${record.seconds} s`,
+      [
+        record.name,
+        record.status.toUpperCase(),
+        ...none,
+        `≥ ${fmtRatio(record.aim)}`,
+        '-',
+        `${record.seconds} s`,
+      ],
     ];
   });
   return table([
     [
       'benchmark',
       'status',
-      'product req/s',
-      'baseline req/s',
+      'unit',
+      'product',
+      'baseline',
       'product p99',
       'baseline p99',
       'ratio',
@@ -256,7 +357,7 @@ async function main(): Promise<number> {
   const records: BenchRecord[] = [];
   for (const bench of benches) records.push(await runOne(bench, settings, stamp));
 
-  write(heading('summary (ratio = product req/s ÷ baseline req/s, same run)'));
+  write(heading('summary (ratio = product ÷ baseline throughput, in the unit shown, same run)'));
   write(summary(records));
 
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
@@ -271,7 +372,7 @@ async function main(): Promise<number> {
       cpu_model: os.cpus()[0]?.model ?? null,
       load_average: os.loadavg(),
     },
-    settings,
+    settings: { ...settings, pgUrl: redactUrl(settings.pgUrl) },
     benchmarks: records,
   };
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

@@ -6,6 +6,19 @@ declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
   namespace autocannon {
+    /** One request of a sequence; autocannon fills what is missing from Options. */
+    interface Request {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      /**
+       * Called before each send of this request with a copy of it (Options merged in); returns the
+       * request to send. Makes the request dynamic: it is rebuilt every time.
+       */
+      setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
+    }
+
     interface Options {
       url: string;
       method?: string;
@@ -17,6 +30,8 @@ declare module 'autocannon' {
       /** Seconds a request may take before it counts as a timeout (and an error). */
       timeout?: number;
       pipelining?: number;
+      /** Sent in turn by every connection, wrapping at the end (default: one request to `url`). */
+      requests?: Request[];
     }
 
     /** Latency in milliseconds (whole ms: autocannon's histogram has 1 ms resolution). */

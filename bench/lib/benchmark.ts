@@ -1,5 +1,9 @@
 import type { Comparison } from './compare.ts';
 import type { Settings } from './settings.ts';
+import type { WorkComparison } from './work.ts';
+
+/** What a benchmark measured: HTTP requests per second (compare.ts) or other work per second. */
+export type BenchResult = Comparison | WorkComparison;
 
 export interface BenchContext {
   settings: Settings;
@@ -17,9 +21,10 @@ export interface Benchmark {
   description: string;
   product: string;
   baseline: string;
-  /** The product/baseline throughput ratio we aim for: printed, never asserted. */
+  /** The product/baseline throughput ratio we aim for (each result's): printed, never asserted. */
   aim: number;
-  run(context: BenchContext): Promise<Comparison>;
+  /** One result, or one per case (e.g. per database), each with its own ratio. */
+  run(context: BenchContext): Promise<BenchResult | BenchResult[]>;
 }
 
 /** Undo steps run last-in first-out, each even if another failed; failures are reported, not thrown. */

@@ -9,6 +9,8 @@ export interface LoadTarget {
   method: LoadRequest['method'];
   headers: Record<string, string>;
   body?: string;
+  /** A file of request paths, one a line: the requests cycle over them (see LoadRequest). */
+  pathsFile?: string;
   /** The server's process id, to account its CPU time per request (Linux /proc). */
   pid?: number;
 }
@@ -56,6 +58,7 @@ export interface TargetResult {
 }
 
 export interface Comparison {
+  kind: 'requests';
   settings: CompareSettings;
   product: TargetResult;
   baseline: TargetResult;
@@ -161,6 +164,7 @@ export async function compare(
       method: target.method,
       headers: target.headers,
       ...(target.body !== undefined ? { body: target.body } : {}),
+      ...(target.pathsFile !== undefined ? { pathsFile: target.pathsFile } : {}),
       connections: settings.connections,
       duration: seconds,
     });
@@ -201,6 +205,7 @@ export async function compare(
       ? baseline.cpuUsPerRequest / product.cpuUsPerRequest
       : null;
   return {
+    kind: 'requests',
     settings,
     product,
     baseline,

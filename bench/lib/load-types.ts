@@ -5,6 +5,12 @@ export interface LoadRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers: Record<string, string>;
   body?: string;
+  /**
+   * A file of request paths (`/api/…?…`), one a line, against the origin of `url`: every request
+   * takes the next path, all connections sharing one cursor and wrapping at the end, so the server
+   * answers varied requests. Without it every request goes to `url`.
+   */
+  pathsFile?: string;
   connections: number;
   /** Seconds. */
   duration: number;

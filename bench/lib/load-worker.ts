@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import autocannon from 'autocannon';
 import { type LoadRequest, type LoadSummary, MAX_LOAD_SECONDS } from './load-types.ts';
 
@@ -40,6 +41,35 @@ function parseRequest(raw: string | undefined): LoadRequest {
   return request;
 }
 
+/**
+ * The paths of `pathsFile` as one dynamic request: every send takes the next path, whichever
+ * connection sends it (autocannon would start each connection at the first of a static list).
+ */
+function cyclingRequests(file: string): autocannon.Request[] {
+  let paths: string[];
+  try {
+    paths = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '');
+  } catch (error) {
+    fail(`cannot read the paths file ${file}: ${error instanceof Error ? error.message : error}`);
+  }
+  if (paths.length === 0) fail(`the paths file ${file} is empty`);
+  const bad = paths.find((line) => !line.startsWith('/') || /\s/.test(line));
+  if (bad !== undefined) fail(`not a request path (${file}): ${bad.slice(0, 100)}`);
+  let next = 0;
+  return [
+    {
+      setupRequest: (sent) => {
+        sent.path = paths[next] as string;
+        next = next + 1 === paths.length ? 0 : next + 1;
+        return sent;
+      },
+    },
+  ];
+}
+
 const request = parseRequest(process.argv[2]);
 
 const result = await autocannon({
@@ -47,6 +77,7 @@ const result = await autocannon({
   method: request.method,
   headers: request.headers,
   ...(request.body !== undefined ? { body: request.body } : {}),
+  ...(request.pathsFile !== undefined ? { requests: cyclingRequests(request.pathsFile) } : {}),
   connections: request.connections,
   duration: request.duration,
   timeout: 10,

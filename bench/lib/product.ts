@@ -17,6 +17,18 @@ export interface StartProductOptions {
   cpuProfileDir?: string;
   /** Product variables for an experiment (BENCH_PRODUCT_ENV); none for quoted figures. */
   overrides?: Record<string, string>;
+  /** PostgreSQL instead of SQLite in the data dir (DATABASE_URL). */
+  databaseUrl?: string;
+}
+
+/** The product's SQLite file in a data dir (as server/src/main.ts names it). */
+export function productSqliteFile(dataDir: string): string {
+  return path.join(dataDir, 'stock-verify.sqlite');
+}
+
+/** The data dir startProduct uses for this workdir (to prepare it before the start). */
+export function productDataDir(workdir: string): string {
+  return path.join(workdir, 'data');
 }
 
 /**
@@ -26,7 +38,7 @@ export interface StartProductOptions {
  * stray LOG_LEVEL or DATABASE_URL cannot change what is measured.
  */
 export async function startProduct(options: StartProductOptions): Promise<Product> {
-  const dataDir = path.join(options.workdir, 'data');
+  const dataDir = productDataDir(options.workdir);
   fs.mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(options.workdir, 'product.log');
   const port = await freePort();
@@ -43,6 +55,7 @@ export async function startProduct(options: StartProductOptions): Promise<Produc
     DATA_DIR: dataDir,
     ADMIN_USERNAME: adminUsername,
     ADMIN_PASSWORD: adminPassword,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.overrides,
   });
 

@@ -17,6 +17,11 @@ export interface Settings {
    * Empty for the figures we quote: the product runs with its defaults.
    */
   productEnv: Record<string, string>;
+  /**
+   * A PostgreSQL database the import benchmark may create schemas in (and drops them after),
+   * as a superuser: it asks for a CHECKPOINT before each side (BENCH_PG_URL).
+   */
+  pgUrl: string;
 }
 
 export class SettingsError extends Error {}
@@ -48,6 +53,20 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   return ['1', 'true', 'yes', 'on'].includes(env[name]?.trim().toLowerCase() ?? '');
 }
 
+function pgUrl(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name]?.trim() || 'postgres://postgres@127.0.0.1:5432/test';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingsError(`${name} must be a postgres:// URL, got "${value}"`);
+  }
+  if (!/^postgres(ql)?:$/.test(url.protocol) || url.search !== '') {
+    throw new SettingsError(`${name} must be a postgres:// URL without parameters, got "${value}"`);
+  }
+  return value;
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     warmupSeconds: int(env, 'BENCH_WARMUP', 3, 0, 60),
@@ -57,5 +76,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     profile: flag(env, 'BENCH_PROFILE'),
     keepTemp: flag(env, 'BENCH_KEEP_TEMP'),
     productEnv: assignments(env, 'BENCH_PRODUCT_ENV'),
+    pgUrl: pgUrl(env, 'BENCH_PG_URL'),
   };
 }
