@@ -87,18 +87,26 @@ export async function findBarcodeOwners(
     string,
     { item_id: string; item_code: string; pack_qty_e3: number; kind: 'gtin' | 'internal' }
   >();
+  // Two primary-key lookups rather than one join: with a long IN list PostgreSQL planned the
+  // join as a full scan of item_barcodes, so each batch cost grew with the catalogue.
   for (const part of chunks([...barcodes], 1)) {
     if (part.length === 0) continue;
-    const rows = await db
-      .selectFrom('item_barcodes as b')
-      .innerJoin('items as i', 'i.id', 'b.item_id')
-      .select(['b.barcode', 'b.item_id', 'i.item_code', 'b.pack_qty_e3', 'b.kind'])
-      .where('b.barcode', 'in', part)
+    const found = await db
+      .selectFrom('item_barcodes')
+      .select(['barcode', 'item_id', 'pack_qty_e3', 'kind'])
+      .where('barcode', 'in', part)
       .execute();
-    for (const row of rows)
+    if (found.length === 0) continue;
+    const itemIds = [...new Set(found.map((row) => row.item_id))];
+    const codes = new Map(
+      (await db.selectFrom('items').select(['id', 'item_code']).where('id', 'in', itemIds).execute()).map(
+        (item) => [item.id, item.item_code],
+      ),
+    );
+    for (const row of found)
       owners.set(row.barcode, {
         item_id: row.item_id,
-        item_code: row.item_code,
+        item_code: codes.get(row.item_id) ?? '',
         pack_qty_e3: Number(row.pack_qty_e3),
         kind: row.kind,
       });
