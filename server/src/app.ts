@@ -33,7 +33,7 @@ import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
 import { registerSharedSchemas } from './platform/http/openapi.ts';
 import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
-import { registerValidation } from './platform/http/validation.ts';
+import { registerNulGuard, registerValidation } from './platform/http/validation.ts';
 import { type IdGenerator, systemIds } from './platform/ids.ts';
 import { registerInstrumentation } from './platform/observability/instrumentation.ts';
 import type { Metrics } from './platform/observability/metrics.ts';
@@ -89,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // Platform: validation, error shape, observability, cookies, headers, access control.
   registerValidation(server);
+  registerNulGuard(server);
   registerSharedSchemas(server);
   registerErrorHandling(server);
   registerInstrumentation(server, { metrics, tracingEnabled: config.tracingEnabled });

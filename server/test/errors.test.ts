@@ -68,6 +68,31 @@ describe.each(dialects())('errors on %s', (dialect) => {
     expect(response.json().error.message).toMatch(/^Invalid request: \w+ is required$/);
   });
 
+  it('refuses NUL characters anywhere in the input with 400, not a database error', async () => {
+    const cases = [
+      { method: 'GET' as const, url: '/api/users?q=ab%00c', field: 'q' },
+      { method: 'GET' as const, url: '/api/items?q=%00', field: 'q' },
+      { method: 'POST' as const, url: '/api/warehouses', payload: { code: 'W1', name: 'n\u0000' }, field: 'name' },
+      {
+        method: 'POST' as const,
+        url: '/api/users',
+        payload: { username: 'abc', display_name: 'x\u0000', role: 'staff', password: 'Long-enough-pass-99' },
+        field: 'display_name',
+      },
+    ];
+    for (const { field, ...request } of cases) {
+      const response = await app.server.inject({ ...request, headers: bearer(admin.token) });
+      expect(response.statusCode, request.url).toBe(400);
+      expect(response.json().error.details, request.url).toEqual([{ field, message: 'contains a NUL character' }]);
+    }
+    const login = await app.server.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'a\u0000', password: 'whatever-password' },
+    });
+    expect(login.statusCode).toBe(400);
+  });
+
   it('answers unknown routes with 404 in the one error shape', async () => {
     const response = await app.server.inject({ method: 'DELETE', url: '/api/nothing/here?x=1' });
     expect(response.statusCode).toBe(404);

@@ -7,6 +7,7 @@ const addFormats = ((formatsPlugin as unknown as { default?: unknown }).default 
 ) => Ajv;
 
 import type { FastifyInstance } from 'fastify';
+import { badRequest } from './errors.ts';
 
 /**
  * Request validation. Bodies are validated strictly — no type coercion, unknown fields refused
@@ -36,5 +37,32 @@ export function registerValidation(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strict : coercing;
     return ajv.compile(schema);
+  });
+}
+
+/** The path of the first string holding a NUL character, or null. */
+function nulPath(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object' || depth > 32) return null;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes('\u0000')) return path ? `${path}.${key.replaceAll('\u0000', '\\0')}` : key;
+    const found = nulPath(inner, path ? `${path}.${key}` : key, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * No text field may hold a NUL character: PostgreSQL cannot store one, and no real value needs
+ * it. Refused as bad input for every route, before any schema or handler sees it.
+ */
+export function registerNulGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const field = nulPath(request.params, '') ?? nulPath(request.query, '') ?? nulPath(request.body, '');
+    if (field !== null) {
+      throw badRequest(`Invalid request: ${field || 'value'} contains a NUL character`, [
+        { field: field || 'body', message: 'contains a NUL character' },
+      ]);
+    }
   });
 }
