@@ -72,7 +72,12 @@ describe.each(dialects())('errors on %s', (dialect) => {
     const cases = [
       { method: 'GET' as const, url: '/api/users?q=ab%00c', field: 'q' },
       { method: 'GET' as const, url: '/api/items?q=%00', field: 'q' },
-      { method: 'POST' as const, url: '/api/warehouses', payload: { code: 'W1', name: 'n\u0000' }, field: 'name' },
+      {
+        method: 'POST' as const,
+        url: '/api/warehouses',
+        payload: { code: 'W1', name: 'n\u0000' },
+        field: 'name',
+      },
       {
         method: 'POST' as const,
         url: '/api/users',
@@ -83,7 +88,9 @@ describe.each(dialects())('errors on %s', (dialect) => {
     for (const { field, ...request } of cases) {
       const response = await app.server.inject({ ...request, headers: bearer(admin.token) });
       expect(response.statusCode, request.url).toBe(400);
-      expect(response.json().error.details, request.url).toEqual([{ field, message: 'contains a NUL character' }]);
+      expect(response.json().error.details, request.url).toEqual([
+        { field, message: 'contains a NUL character' },
+      ]);
     }
     const login = await app.server.inject({
       method: 'POST',
