@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { AppError, badRequest, type FieldError, notFound } from '../../platform/http/errors.ts';
-import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
+import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import { type ImportFormat, openImportFile, UnreadableWorkbook } from './import-file.ts';
 import { IMPORT_KINDS, type ImportKind } from './import-rules.ts';
@@ -56,11 +56,6 @@ export interface ImportJobDetail extends ImportJob {
   /** The first rejected rows; all of them come from errors(). */
   errors: ImportRowError[];
   errors_total: number;
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
 }
 
 /** One part of a multipart upload, as the HTTP layer hands it over. */

@@ -4,7 +4,7 @@ import type { Database } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
 import { fromScaled, MONEY_SCALE, QUANTITY_SCALE, toScaled } from '../../platform/decimal.ts';
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http/pagination.ts';
+import { decodeCursor, encodeCursor, type Page } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import { type BarcodeKind, parseBarcode } from './barcodes.ts';
 import * as store from './items.store.ts';
@@ -61,11 +61,6 @@ export interface CreateItemInput {
 
 export type UpdateItemInput = Partial<Omit<CreateItemInput, 'item_code' | 'barcodes'>>;
 
-export interface ItemPage {
-  items: Item[];
-  next_cursor: string | null;
-}
-
 export interface BarcodeLookup {
   item: ItemSummary;
   barcode: ItemBarcode;
@@ -80,7 +75,7 @@ export interface ItemsService {
     active?: boolean;
     cursor?: string;
     limit: number;
-  }): Promise<ItemPage>;
+  }): Promise<Page<Item>>;
   update(id: string, input: UpdateItemInput): Promise<Item>;
   addBarcode(id: string, input: NewBarcodeInput): Promise<Item>;
   removeBarcode(id: string, barcode: string): Promise<void>;

@@ -1,27 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, dialects, type TestApp } from '../../../test/helpers/test-app.ts';
+import type { Page as PageOf } from '../../platform/http/pagination.ts';
+import type { Item } from './items.service.ts';
 
-interface ItemJson {
-  id: string;
-  item_code: string;
-  name: string;
-  category: string | null;
-  sub_category: string | null;
-  base_uom: string;
-  unit_cost: number;
-  mrp: number | null;
-  abc_class: string | null;
-  tracking: string;
-  active: boolean;
-  barcodes: { barcode: string; pack_qty: number; kind: string }[];
-  created_at: string;
-  updated_at: string;
-}
-
-interface Page {
-  items: ItemJson[];
-  next_cursor: string | null;
-}
+type Page = PageOf<Item>;
 
 const UNKNOWN = '0190f0e4-0000-7000-8000-0000000000ff';
 const EAN13 = '4006381333931';
@@ -62,7 +44,7 @@ describe.each(dialects())('items on %s', (dialect) => {
     ...extra,
   });
 
-  async function create(payload: Record<string, unknown>): Promise<ItemJson> {
+  async function create(payload: Record<string, unknown>): Promise<Item> {
     const response = await request('POST', '/api/items', editor, payload);
     expect(response.statusCode, response.body).toBe(201);
     return response.json();

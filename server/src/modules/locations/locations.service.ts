@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { isUniqueViolation, uniqueViolationTarget } from '../../platform/db/unique-violation.ts';
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
-import { decodeCursor, encodeCursor } from '../../platform/http/pagination.ts';
+import { decodeCursor, encodeCursor, type Page } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import { parseBarcode } from '../items/barcodes.ts';
 import * as store from './locations.store.ts';
@@ -58,15 +58,10 @@ export interface LocationListFilter {
   limit: number;
 }
 
-export interface LocationPage {
-  items: Location[];
-  next_cursor: string | null;
-}
-
 export interface LocationsService {
   create(input: CreateLocationInput): Promise<Location>;
   get(id: string): Promise<Location>;
-  list(filter: LocationListFilter): Promise<LocationPage>;
+  list(filter: LocationListFilter): Promise<Page<Location>>;
   /** Resolves a scanned location label. */
   lookup(barcode: string): Promise<Location>;
   update(id: string, input: UpdateLocationInput): Promise<Location>;

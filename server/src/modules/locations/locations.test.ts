@@ -1,25 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, dialects, type TestApp } from '../../../test/helpers/test-app.ts';
+import type { Page as PageOf } from '../../platform/http/pagination.ts';
+import type { Location } from './locations.service.ts';
 
-interface LocationJson {
-  id: string;
-  warehouse_id: string;
-  parent_id: string | null;
-  code: string;
-  name: string;
-  kind: string;
-  barcode: string | null;
-  depth: number;
-  path_codes: string[];
-  active: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-interface Page {
-  items: LocationJson[];
-  next_cursor: string | null;
-}
+type Page = PageOf<Location>;
 
 const UNKNOWN = '0190f0e4-0000-7000-8000-0000000000ff';
 
@@ -52,7 +36,7 @@ describe.each(dialects())('locations on %s', (dialect) => {
     return response.json().id;
   }
 
-  async function create(payload: Record<string, unknown>): Promise<LocationJson> {
+  async function create(payload: Record<string, unknown>): Promise<Location> {
     const response = await request('POST', '/api/locations', editor, {
       warehouse_id: warehouseId,
       ...payload,
@@ -67,8 +51,8 @@ describe.each(dialects())('locations on %s', (dialect) => {
     return response.json();
   }
 
-  async function all(query: string): Promise<LocationJson[]> {
-    const out: LocationJson[] = [];
+  async function all(query: string): Promise<Location[]> {
+    const out: Location[] = [];
     let cursor: string | null = null;
     do {
       const page: Page = await list(`${query}&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
@@ -361,7 +345,7 @@ describe.each(dialects())('locations on %s', (dialect) => {
   });
 
   it('handles a 50-level tree: subtree queries and a move deep inside it', async () => {
-    const chain: LocationJson[] = [];
+    const chain: Location[] = [];
     for (let level = 0; level < 50; level += 1) {
       chain.push(await create({ code: `L${level}`, kind: 'level', parent_id: chain[level - 1]?.id ?? null }));
     }

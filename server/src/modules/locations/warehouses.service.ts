@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
 import { conflict, notFound } from '../../platform/http/errors.ts';
-import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
+import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import * as store from './locations.store.ts';
 
@@ -16,15 +16,10 @@ export interface Warehouse {
   updated_at: string;
 }
 
-export interface WarehousePage {
-  items: Warehouse[];
-  next_cursor: string | null;
-}
-
 export interface WarehousesService {
   create(input: { code: string; name: string }): Promise<Warehouse>;
   get(id: string): Promise<Warehouse>;
-  list(filter: { active?: boolean; cursor?: string; limit: number }): Promise<WarehousePage>;
+  list(filter: { active?: boolean; cursor?: string; limit: number }): Promise<Page<Warehouse>>;
   update(id: string, input: { name?: string; active?: boolean }): Promise<Warehouse>;
 }
 

@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { fromScaled, QUANTITY_SCALE } from '../../platform/decimal.ts';
 import { badRequest } from '../../platform/http/errors.ts';
-import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
+import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import * as store from './stock-levels.store.ts';
 
@@ -22,11 +22,6 @@ export interface StockLevel {
   source: StockSource;
   as_of: string;
   updated_at: string;
-}
-
-export interface StockLevelPage {
-  items: StockLevel[];
-  next_cursor: string | null;
 }
 
 /** One book quantity as the ERP sync (or another feed) reports it. */
@@ -58,7 +53,7 @@ export interface StockLevelsService {
     warehouse_id?: string;
     cursor?: string;
     limit: number;
-  }): Promise<StockLevelPage>;
+  }): Promise<Page<StockLevel>>;
   /** Applies a batch of book quantities in one transaction: all of it, or (on a bad row) none. */
   upsert(rows: readonly StockLevelInput[]): Promise<UpsertResult>;
 }

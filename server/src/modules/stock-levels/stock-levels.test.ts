@@ -1,31 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bearer, createTestApp, dialects, type TestApp } from '../../../test/helpers/test-app.ts';
+import type { Page as PageOf } from '../../platform/http/pagination.ts';
 import { systemIds } from '../../platform/ids.ts';
 import {
   createStockLevelsService,
+  type StockLevel,
   type StockLevelInput,
   type StockLevelsService,
 } from './stock-levels.service.ts';
 
-interface StockLevelJson {
-  id: string;
-  item_id: string;
-  item_code: string;
-  item_name: string;
-  location_id: string;
-  location_code: string;
-  warehouse_id: string;
-  lot: string | null;
-  quantity: number;
-  source: string;
-  as_of: string;
-  updated_at: string;
-}
-
-interface Page {
-  items: StockLevelJson[];
-  next_cursor: string | null;
-}
+type Page = PageOf<StockLevel>;
 
 const T1 = '2026-03-01T06:00:00.000Z';
 const T2 = '2026-03-02T06:00:00.000Z';

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { CursorQuery, LimitQuery, pageSchema } from '../../platform/http/pagination.ts';
 
 export const RoleSchema = Type.Union(
   [Type.Literal('admin'), Type.Literal('supervisor'), Type.Literal('auditor'), Type.Literal('staff')],
@@ -57,10 +58,8 @@ export const ResetPasswordBody = Type.Object({ new_password: Password }, { addit
 
 export const ListUsersQuery = Type.Object(
   {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'next_cursor of the previous page' }),
-    ),
+    limit: LimitQuery,
+    cursor: CursorQuery,
     role: Type.Optional(RoleSchema),
     active: Type.Optional(Type.Boolean()),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -68,10 +67,5 @@ export const ListUsersQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserPageSchema = Type.Object({
-  // Sorted by username.
-  items: Type.Array(UserSchema),
-  next_cursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as `cursor` to get the next page; null on the last page',
-  }),
-});
+/** Sorted by username. */
+export const UserPageSchema = pageSchema(UserSchema, 'UserPage');

@@ -4,6 +4,7 @@ import type { Database } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
 import type { PrincipalUser, Role } from '../../platform/http/access.ts';
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
+import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
 import { type PasswordHasher, passwordProblem, pinProblem } from '../auth/credentials.ts';
 import type { SessionsService } from '../auth/sessions.service.ts';
@@ -46,11 +47,6 @@ export interface UpdateUserInput {
   pin?: string | null;
 }
 
-export interface UserPage {
-  items: User[];
-  next_cursor: string | null;
-}
-
 export interface UsersService {
   create(input: CreateUserInput): Promise<User>;
   get(id: string): Promise<User>;
@@ -60,7 +56,7 @@ export interface UsersService {
     q?: string;
     cursor?: string;
     limit: number;
-  }): Promise<UserPage>;
+  }): Promise<Page<User>>;
   update(id: string, input: UpdateUserInput, actorId: string): Promise<User>;
   /** An admin sets another user's password; their own goes through changeOwnPassword. */
   resetPassword(id: string, newPassword: string, actorId: string): Promise<void>;
@@ -80,20 +76,8 @@ function requireValidPin(pin: string): void {
   if (problem) throw badRequest(`pin ${problem}`, [{ field: 'pin', message: problem }]);
 }
 
-/** Cursors are opaque to clients: the last username of the page, base64url-encoded. */
-function encodeCursor(usernameKey: string): string {
-  return Buffer.from(usernameKey, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[a-z0-9._@-]{1,64}$/.test(key)) {
-    throw badRequest('cursor is not valid: pass next_cursor of the previous page', [
-      { field: 'cursor', message: 'is not a cursor this API returned' },
-    ]);
-  }
-  return key;
-}
+const isUsernameKey = (key: unknown[]) =>
+  key.length === 1 && typeof key[0] === 'string' && /^[a-z0-9._@-]{1,64}$/.test(key[0]);
 
 export function createUsersService(deps: {
   db: Kysely<Database>;
@@ -147,13 +131,12 @@ export function createUsersService(deps: {
         ...(filter.role ? { role: filter.role } : {}),
         ...(filter.active !== undefined ? { active: filter.active } : {}),
         ...(filter.q ? { q: filter.q } : {}),
-        ...(filter.cursor ? { afterUsernameKey: decodeCursor(filter.cursor) } : {}),
+        ...(filter.cursor
+          ? { afterUsernameKey: decodeCursor<[string]>(filter.cursor, isUsernameKey)[0] }
+          : {}),
         limit: filter.limit + 1,
       });
-      const page = rows.slice(0, filter.limit);
-      const more = rows.length > filter.limit;
-      const last = page[page.length - 1];
-      return { items: page.map(toUser), next_cursor: more && last ? encodeCursor(last.username_key) : null };
+      return toPage(rows, filter.limit, toUser, (row) => [row.username_key]);
     },
 
     async update(id, input, actorId) {

@@ -22,6 +22,12 @@ export function pageSchema<T extends TSchema>(item: T, title: string) {
   return Type.Object({ items: Type.Array(item), next_cursor: NextCursor }, { title });
 }
 
+/** One page of a list, as every list endpoint answers it. */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
 export type CursorKey = readonly (string | number)[];
 
 export function encodeCursor(key: CursorKey): string {
@@ -55,7 +61,7 @@ export function toPage<Row, Item>(
   limit: number,
   toItem: (row: Row) => Item,
   keyOf: (row: Row) => CursorKey,
-): { items: Item[]; next_cursor: string | null } {
+): Page<Item> {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
