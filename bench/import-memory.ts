@@ -12,6 +12,8 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createAuditTrail } from '../server/src/modules/audit/audit.service.ts';
+import type { AuditContext } from '../server/src/modules/audit/events.ts';
 import { createImportsService, type UploadPart } from '../server/src/modules/imports/imports.service.ts';
 import { systemClock } from '../server/src/platform/clock.ts';
 import { openDb } from '../server/src/platform/db/database.ts';
@@ -77,6 +79,13 @@ async function main(): Promise<void> {
     db: database.db,
     clock: systemClock,
     ids: systemIds,
+    audit: createAuditTrail({
+      database,
+      clock: systemClock,
+      ids: systemIds,
+      enabled: true,
+      algorithm: 'sha256',
+    }),
     logger: { info() {}, error: (obj, msg) => console.error(msg, obj) },
     dataDir: dir,
     maxBytes: 1024 * 1024 * 1024,
@@ -94,7 +103,12 @@ async function main(): Promise<void> {
     yield { type: 'file', fieldname: 'file', filename: 'items.csv', file: fs.createReadStream(csv) };
   }
   const started = performance.now();
-  const job = await imports.accept(upload(), userId);
+  const context: AuditContext = {
+    actor: { user_id: userId, username: 'bench', role: 'admin', ip_address: null },
+    request_id: null,
+    trace_id: null,
+  };
+  const job = await imports.accept(upload(), userId, context);
   const accepted = performance.now();
   await imports.idle();
   const done = performance.now();

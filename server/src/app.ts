@@ -9,6 +9,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { type AuditTrail, createAuditTrail } from './modules/audit/audit.service.ts';
+import { type AuditAdmin, createAuditAdmin } from './modules/audit/audit-admin.service.ts';
+import { loadOrCreateSigningKey } from './modules/audit/checkpoint-signing.ts';
+import { type Checkpointer, createCheckpointer } from './modules/audit/checkpoints.ts';
+import { auditContextOf } from './modules/audit/events.ts';
+import { recordStartup } from './modules/audit/system-events.ts';
 import { authRoutes, CSRF_HEADER, SESSION_COOKIE } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createArgon2Hasher, type PasswordHasher } from './modules/auth/credentials.ts';
@@ -28,7 +35,7 @@ import { createUsersService, type UsersService } from './modules/users/users.ser
 import { type Clock, systemClock } from './platform/clock.ts';
 import type { DbHandle } from './platform/db/database.ts';
 import { pendingMigrations } from './platform/db/migrator.ts';
-import { access, registerAccessGuard } from './platform/http/access.ts';
+import { access, type Role, registerAccessGuard } from './platform/http/access.ts';
 import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
 import { registerSharedSchemas } from './platform/http/openapi.ts';
 import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
@@ -54,11 +61,14 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   /** The built web app (index.html and assets); served at / when present. */
   webRoot?: string | null;
+  /** Migrations this start applied: recorded in the audit trail. */
+  appliedMigrations?: readonly string[];
 }
 
 export interface App {
   server: FastifyInstance;
   users: UsersService;
+  audit: { trail: AuditTrail; admin: AuditAdmin; checkpointer: Checkpointer };
 }
 
 export const DEFAULT_WEB_ROOT = path.join(ROOT, 'dist', 'web');
@@ -96,6 +106,41 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(fastifyCookie);
   registerSecurityHeaders(server);
 
+  // Audit: every module records its changes through `trail`, in the change's own transaction.
+  const trail = createAuditTrail({
+    database,
+    clock,
+    ids,
+    enabled: config.enterpriseAuditEnabled,
+    algorithm: config.auditHashAlgorithm,
+  });
+  const signing = loadOrCreateSigningKey({ keyFile: config.auditSigningKeyFile, dataDir: config.dataDir });
+  if (signing.created)
+    logger.info({ path: signing.path, key_id: signing.key.keyId }, 'audit signing key generated');
+  const checkpointer = createCheckpointer({
+    db,
+    clock,
+    logger,
+    key: signing.key,
+    origin: config.serviceName,
+    everyEntries: config.auditCheckpointEveryEntries,
+    intervalMinutes: config.auditCheckpointIntervalMinutes,
+    file: config.auditCheckpointFile,
+  });
+  trail.onAppended((lastSeq) => checkpointer.noteAppended(lastSeq));
+  const auditAdmin = createAuditAdmin({
+    database,
+    clock,
+    ids,
+    logger,
+    trail,
+    checkpointer,
+    retentionDays: config.auditRetentionDays,
+  });
+  if (!config.enterpriseAuditEnabled)
+    logger.warn('ENTERPRISE_AUDIT_ENABLED=false: no audit entries are written');
+  await recordStartup(db, trail, config, deps.appliedMigrations ?? []);
+
   // Modules.
   const sessions = createSessionsService({
     db,
@@ -106,16 +151,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       absoluteTimeoutHours: config.sessionAbsoluteTimeoutHours,
     },
   });
-  const users = createUsersService({ db, clock, ids, hasher, sessions });
-  const auth = await createAuthService({ users, sessions, hasher });
-  const warehouses = createWarehousesService({ db, clock, ids });
-  const locations = createLocationsService({ db, clock, ids });
-  const items = createItemsService({ db, clock, ids });
-  const stockLevels = createStockLevelsService({ db, clock, ids });
+  const users = createUsersService({ db, clock, ids, hasher, sessions, audit: trail });
+  const auth = await createAuthService({ users, sessions, hasher, audit: trail });
+  const warehouses = createWarehousesService({ db, clock, ids, audit: trail });
+  const locations = createLocationsService({ db, clock, ids, audit: trail });
+  const items = createItemsService({ db, clock, ids, audit: trail });
+  const stockLevels = createStockLevelsService({ db, clock, ids, audit: trail });
   const imports = createImportsService({
     db,
     clock,
     ids,
+    audit: trail,
     logger,
     dataDir: config.dataDir,
     maxBytes: config.importMaxBytes,
@@ -129,6 +175,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sessionCookie: SESSION_COOKIE,
     csrfHeader: CSRF_HEADER,
     metricsToken: config.metricsToken,
+    onDenied: (request, principal, reason) =>
+      trail.record(
+        { ...auditContextOf(request), actor: { ...auditContextOf(request).actor, ...actorOf(principal) } },
+        {
+          type: 'PERMISSION_DENIED',
+          action: reason === 'csrf' ? 'request.csrf_rejected' : 'request.forbidden',
+          outcome: 'denied',
+          resource: { type: 'route', id: `${request.method} ${request.routeOptions.url}` },
+          details: { method: request.method, route: request.routeOptions.url ?? null, reason },
+        },
+      ),
   });
 
   // OpenAPI: generated from the route schemas registered below.
@@ -193,6 +250,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(locationsRoutes(locations));
   await server.register(itemsRoutes(items));
   await server.register(stockLevelsRoutes(stockLevels));
+  await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
+  server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).
   const webRoot = deps.webRoot === undefined ? DEFAULT_WEB_ROOT : deps.webRoot;
@@ -221,5 +280,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       .send(errorBody(request, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  return { server, users };
+  return { server, users, audit: { trail, admin: auditAdmin, checkpointer } };
+}
+
+function actorOf(principal: { user: { id: string; username: string; role: Role } }) {
+  return { user_id: principal.user.id, username: principal.user.username, role: principal.user.role };
 }

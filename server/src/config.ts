@@ -40,6 +40,14 @@ export interface Config {
   enterpriseAuditEnabled: boolean;
   auditRetentionDays: number;
   auditHashAlgorithm: 'sha256' | 'sha384' | 'sha512';
+  /** Ed25519 private key (PKCS#8 PEM) signing audit checkpoints; null: generated into DATA_DIR. */
+  auditSigningKeyFile: string | null;
+  /** A signed checkpoint is made after this many new entries... */
+  auditCheckpointEveryEntries: number;
+  /** ...or this many minutes after the last one, whichever comes first. */
+  auditCheckpointIntervalMinutes: number;
+  /** Every checkpoint is also appended here, outside the database. */
+  auditCheckpointFile: string;
   /** Feature flags (guide) */
   featureFlagsEnabled: boolean;
   featureFlagsCacheTtlSeconds: number;
@@ -109,6 +117,11 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
   if (!match) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
   return match;
+}
+
+function optionalPath(env: Env, name: string, cwd: string): string | null {
+  const value = raw(env, name);
+  return value === undefined ? null : path.resolve(cwd, value);
 }
 
 function list(env: Env, name: string): string[] {
@@ -225,6 +238,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
+    auditSigningKeyFile: optionalPath(env, 'AUDIT_SIGNING_KEY_FILE', cwd),
+    auditCheckpointEveryEntries: int(env, 'AUDIT_CHECKPOINT_EVERY_ENTRIES', 1000, 1, 10_000_000),
+    auditCheckpointIntervalMinutes: int(env, 'AUDIT_CHECKPOINT_INTERVAL_MINUTES', 60, 1, 7 * 24 * 60),
+    auditCheckpointFile: path.resolve(
+      cwd,
+      raw(env, 'AUDIT_CHECKPOINT_FILE') ??
+        path.join(str(env, 'DATA_DIR', './data'), 'audit-checkpoints.jsonl'),
+    ),
     featureFlagsEnabled: bool(env, 'FEATURE_FLAGS_ENABLED', true),
     featureFlagsCacheTtlSeconds: int(env, 'FEATURE_FLAGS_CACHE_TTL', 60, 0, 86400),
     dataGovernanceEnabled: bool(env, 'DATA_GOVERNANCE_ENABLED', true),
@@ -264,6 +285,10 @@ export const CONFIG_VARIABLES = [
   'ENTERPRISE_AUDIT_ENABLED',
   'AUDIT_RETENTION_DAYS',
   'AUDIT_HASH_ALGORITHM',
+  'AUDIT_SIGNING_KEY_FILE',
+  'AUDIT_CHECKPOINT_EVERY_ENTRIES',
+  'AUDIT_CHECKPOINT_INTERVAL_MINUTES',
+  'AUDIT_CHECKPOINT_FILE',
   'FEATURE_FLAGS_ENABLED',
   'FEATURE_FLAGS_CACHE_TTL',
   'DATA_GOVERNANCE_ENABLED',

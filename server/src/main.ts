@@ -37,7 +37,13 @@ async function main(): Promise<void> {
   const applied = await migrateToLatest(database.db, database.dialect);
   logger.info({ dialect: database.dialect, applied: applied.length }, 'database ready');
 
-  const { server, users } = await buildApp({ config, database, logger, metrics });
+  const { server, users, audit } = await buildApp({
+    config,
+    database,
+    logger,
+    metrics,
+    appliedMigrations: applied,
+  });
   const admin = await ensureFirstAdmin(users, config);
   if (admin.generatedPassword) {
     // Printed once to the operator's terminal, not through the logger, so no log store keeps it.
@@ -50,6 +56,8 @@ async function main(): Promise<void> {
   }
 
   await server.listen({ port: config.port, host: config.host });
+  // Signed checkpoints on their schedule; audit retention now and every 6 hours.
+  audit.admin.start();
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -75,6 +75,14 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'GET /api/imports/:id/errors': 'admin,supervisor',
       'GET /api/enterprise/metrics': 'admin+metrics-token',
       'GET /api/enterprise/metrics/prometheus': 'admin+metrics-token',
+      'GET /api/enterprise/audit/logs': 'admin,auditor',
+      'GET /api/enterprise/audit/logs/:event_id': 'admin,auditor',
+      'GET /api/enterprise/audit/verify-integrity': 'admin,auditor',
+      'GET /api/enterprise/audit/compliance-report': 'admin,auditor',
+      'GET /api/enterprise/audit/checkpoints': 'admin,auditor',
+      'GET /api/enterprise/audit/public-key': 'admin,auditor',
+      'GET /api/enterprise/audit/proofs/inclusion': 'admin,auditor',
+      'GET /api/enterprise/audit/proofs/consistency': 'admin,auditor',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_CONTEXT } from '../../server/src/modules/audit/events.ts';
 import {
   ADMIN,
   ADMIN_NAV,
@@ -32,8 +33,8 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: master data in the 
 
   beforeAll(async () => {
     h = await startHarness();
-    await h.app.users.create({ ...ADMIN, role: 'admin' });
-    await h.app.users.create({ ...STAFF, role: 'staff' });
+    await h.app.users.create({ ...ADMIN, role: 'admin' }, SYSTEM_CONTEXT);
+    await h.app.users.create({ ...STAFF, role: 'staff' }, SYSTEM_CONTEXT);
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_CONTEXT } from '../../server/src/modules/audit/events.ts';
 import {
   browserSkipReason,
   type Harness,
@@ -15,11 +16,10 @@ const ADMIN = { username: 'chief', display_name: 'Chief Admin', password: 'Loadi
 
 describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out in the browser'), () => {
   let h: Harness;
-  let adminId: string;
 
   beforeAll(async () => {
     h = await startHarness();
-    adminId = (await h.app.users.create({ ...ADMIN, role: 'admin' })).id;
+    await h.app.users.create({ ...ADMIN, role: 'admin' }, SYSTEM_CONTEXT);
   });
 
   afterAll(async () => {
@@ -48,7 +48,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
       password: 'Aisle-seven-bin-three',
       pin: '582047',
     };
-    await h.app.users.create({ ...staff, role: 'staff' });
+    await h.app.users.create({ ...staff, role: 'staff' }, SYSTEM_CONTEXT);
     const page = await h.newPage();
 
     // A wrong PIN gets the same answer as a wrong password.
@@ -104,8 +104,8 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
       password: 'Old-badge-returned-15',
       pin: '604182',
     };
-    const created = await h.app.users.create({ ...gone, role: 'staff' });
-    await h.app.users.update(created.id, { active: false }, adminId);
+    const created = await h.app.users.create({ ...gone, role: 'staff' }, SYSTEM_CONTEXT);
+    await h.app.users.update(created.id, { active: false }, SYSTEM_CONTEXT);
 
     const page = await h.newPage();
     await signInWithPassword(page, gone.username, gone.password);
@@ -121,7 +121,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
 
   it('a session ended elsewhere sends the user back to sign-in, then back to where they were', async () => {
     const user = { username: 'kim', display_name: 'Kim Auditor', password: 'Ledger-lines-balance-31' };
-    const created = await h.app.users.create({ ...user, role: 'auditor' });
+    const created = await h.app.users.create({ ...user, role: 'auditor' }, SYSTEM_CONTEXT);
     const page = await h.newPage();
     await signIn(page, user);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My account' }).click();
@@ -129,7 +129,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
 
     // An admin resets Kim's password, which ends all of Kim's sessions.
     const newPassword = 'Reconciled-at-noon-55';
-    await h.app.users.resetPassword(created.id, newPassword, 'an-admin');
+    await h.app.users.resetPassword(created.id, newPassword, SYSTEM_CONTEXT);
 
     // Kim's next request is refused: the app goes to sign-in, remembering the page.
     await page.getByLabel('Current password').fill(user.password);

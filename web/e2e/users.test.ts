@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_CONTEXT } from '../../server/src/modules/audit/events.ts';
 import {
   ADMIN,
   ADMIN_NAV,
@@ -23,7 +24,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: user administration
 
   beforeAll(async () => {
     h = await startHarness();
-    await h.app.users.create({ ...ADMIN, role: 'admin' });
+    await h.app.users.create({ ...ADMIN, role: 'admin' }, SYSTEM_CONTEXT);
   });
 
   afterAll(async () => {
@@ -116,12 +117,15 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: user administration
   it('admin searches, filters and pages through users, and manages PINs and passwords', async () => {
     for (let i = 1; i <= 30; i += 1) {
       const n = String(i).padStart(2, '0');
-      await h.app.users.create({
-        username: `counter${n}`,
-        display_name: `Counter ${n}`,
-        role: i % 3 === 0 ? 'auditor' : 'staff',
-        password: 'Shelf-label-printer-9',
-      });
+      await h.app.users.create(
+        {
+          username: `counter${n}`,
+          display_name: `Counter ${n}`,
+          role: i % 3 === 0 ? 'auditor' : 'staff',
+          password: 'Shelf-label-printer-9',
+        },
+        SYSTEM_CONTEXT,
+      );
     }
     const page = await h.newPage({ width: 390, height: 844 });
     await signIn(page, ADMIN);

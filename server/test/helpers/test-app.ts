@@ -5,8 +5,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { buildApp } from '../../src/app.ts';
+import { type App, buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
+import type { AuditRow } from '../../src/modules/audit/entry-hash.ts';
+import { SYSTEM_CONTEXT } from '../../src/modules/audit/events.ts';
 import { createArgon2Hasher } from '../../src/modules/auth/credentials.ts';
 import type { UsersService } from '../../src/modules/users/users.service.ts';
 import { ManualClock } from '../../src/platform/clock.ts';
@@ -88,6 +90,7 @@ export async function createTestSchema(): Promise<string> {
 export interface TestApp {
   server: FastifyInstance;
   users: UsersService;
+  audit: App['audit'];
   database: DbHandle;
   config: Readonly<Config>;
   clock: ManualClock;
@@ -99,6 +102,8 @@ export interface TestApp {
   /** Creates a user directly (no HTTP) and signs them in; returns their bearer token. */
   userWithToken(role: Role, username?: string): Promise<{ id: string; username: string; token: string }>;
   login(username: string, password: string): Promise<string>;
+  /** The audit entries with this action, oldest first, details parsed. */
+  auditEntries(action: string): Promise<(Omit<AuditRow, 'details'> & { details: Record<string, unknown> })[]>;
   close(): Promise<void>;
 }
 
@@ -109,7 +114,9 @@ export async function createTestApp(options: {
   /** Registers extra routes before the app is sealed (e.g. one that throws, for error tests). */
   extraRoutes?: (server: FastifyInstance) => void;
 }): Promise<TestApp> {
-  const config = loadConfig({ LOG_LEVEL: 'INFO', ...options.env }, process.cwd());
+  // Its own data directory: the audit signing key and the checkpoint file go there.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-data-'));
+  const config = loadConfig({ LOG_LEVEL: 'INFO', DATA_DIR: dataDir, ...options.env }, process.cwd());
   const metrics = config.metricsEnabled ? createMetrics() : null;
   const fresh = await freshDatabase(options.dialect, metrics?.observeQuery);
   const clock = new ManualClock(new Date());
@@ -126,7 +133,7 @@ export async function createTestApp(options: {
     structured: config.structuredLogging,
     destination: destination as never,
   });
-  const { server, users } = await buildApp({
+  const { server, users, audit } = await buildApp({
     config,
     database: fresh.handle,
     logger,
@@ -142,6 +149,7 @@ export async function createTestApp(options: {
   const app: TestApp = {
     server,
     users,
+    audit,
     database: fresh.handle,
     config,
     clock,
@@ -167,17 +175,30 @@ export async function createTestApp(options: {
     async userWithToken(role, username) {
       counter += 1;
       const name = username ?? `${role}${counter}`;
-      const user = await users.create({
-        username: name,
-        display_name: `Test ${name}`,
-        role,
-        password: STRONG_PASSWORD,
-      });
+      const user = await users.create(
+        {
+          username: name,
+          display_name: `Test ${name}`,
+          role,
+          password: STRONG_PASSWORD,
+        },
+        SYSTEM_CONTEXT,
+      );
       return { id: user.id, username: name, token: await app.login(name, STRONG_PASSWORD) };
+    },
+    async auditEntries(action) {
+      const rows = await fresh.handle.db
+        .selectFrom('enterprise_audit_logs')
+        .selectAll()
+        .where('action', '=', action)
+        .orderBy('seq')
+        .execute();
+      return rows.map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> }));
     },
     async close() {
       await server.close();
       await fresh.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return app;

@@ -4,6 +4,7 @@ import type { CookieSecure } from '../../config.ts';
 import { access, principalOf } from '../../platform/http/access.ts';
 import { clientIp } from '../../platform/http/client-ip.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
+import { auditContextOf } from '../audit/events.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { ChangePasswordBody, LoginBody, LoginResponse, MeResponse, PinLoginBody } from './auth.schemas.ts';
 import type { AuthService, SignIn } from './auth.service.ts';
@@ -62,7 +63,11 @@ export function authRoutes(deps: {
       },
       async (request, reply) => {
         const { username, password } = request.body;
-        return issue(request, reply, await auth.login(username, password, client(request)));
+        return issue(
+          request,
+          reply,
+          await auth.login(username, password, client(request), auditContextOf(request)),
+        );
       },
     );
 
@@ -80,7 +85,11 @@ export function authRoutes(deps: {
       },
       async (request, reply) => {
         const { username, pin } = request.body;
-        return issue(request, reply, await auth.pinLogin(username, pin, client(request)));
+        return issue(
+          request,
+          reply,
+          await auth.pinLogin(username, pin, client(request), auditContextOf(request)),
+        );
       },
     );
 
@@ -96,7 +105,7 @@ export function authRoutes(deps: {
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        await auth.logout(principal.session.id);
+        await auth.logout(principal.session.id, auditContextOf(request));
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
         reply.clearCookie(CSRF_COOKIE, { path: '/' });
         request.log.info({ user_id: principal.user.id, session_id: principal.session.id }, 'user signed out');
@@ -139,6 +148,7 @@ export function authRoutes(deps: {
           current_password,
           new_password,
           principal.session.id,
+          auditContextOf(request),
         );
         request.log.info({ user_id: principal.user.id }, 'password changed');
         return reply.status(204).send(null);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testHasher } from '../../../test/helpers/test-app.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import { SYSTEM_CONTEXT } from '../audit/events.ts';
 import type { UsersService } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.store.ts';
 import { createAuthService } from './auth.service.ts';
@@ -39,13 +41,25 @@ describe('sign-in cost does not reveal whether a user exists', () => {
         expiresAt: '2030-01-01T00:00:00.000Z',
       }),
     } as unknown as SessionsService;
-    const auth = await createAuthService({ users, sessions, hasher });
+    // Every attempt, failed or not, goes to the audit trail; here it only has to accept them.
+    const recorded: string[] = [];
+    const audit = {
+      enabled: true,
+      record: async (_context: unknown, event: { type: string }) => {
+        recorded.push(event.type);
+      },
+      transaction: async (
+        _context: unknown,
+        work: (trx: unknown, record: (e: { type: string }) => void) => unknown,
+      ) => work(undefined, (event) => recorded.push(event.type)),
+    } as unknown as AuditTrail;
+    const auth = await createAuthService({ users, sessions, hasher, audit });
     const client = { ip: null, userAgent: null };
 
     const attempts: [string, () => Promise<unknown>][] = [
-      ['unknown user', () => auth.login('ghost', 'Right-password-123', client)],
-      ['wrong password', () => auth.login('known', 'Wrong-password-123', client)],
-      ['no PIN set', () => auth.pinLogin('known', '583920', client)],
+      ['unknown user', () => auth.login('ghost', 'Right-password-123', client, SYSTEM_CONTEXT)],
+      ['wrong password', () => auth.login('known', 'Wrong-password-123', client, SYSTEM_CONTEXT)],
+      ['no PIN set', () => auth.pinLogin('known', '583920', client, SYSTEM_CONTEXT)],
     ];
     for (const [name, attempt] of attempts) {
       verified.length = 0;
@@ -54,7 +68,8 @@ describe('sign-in cost does not reveal whether a user exists', () => {
       expect(verified[0], name).toMatch(/^\$argon2id\$/);
     }
     verified.length = 0;
-    await expect(auth.login('known', 'Right-password-123', client)).resolves.toBeTruthy();
+    await expect(auth.login('known', 'Right-password-123', client, SYSTEM_CONTEXT)).resolves.toBeTruthy();
     expect(verified).toHaveLength(1);
+    expect(recorded).toEqual(['LOGIN_FAILED', 'LOGIN_FAILED', 'LOGIN_FAILED', 'LOGIN']);
   });
 });

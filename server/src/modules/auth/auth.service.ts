@@ -1,4 +1,6 @@
 import { AppError } from '../../platform/http/errors.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext } from '../audit/events.ts';
 import { toUser, type User, type UsersService } from '../users/users.service.ts';
 import type { PasswordHasher } from './credentials.ts';
 import type { NewSession, SessionsService } from './sessions.service.ts';
@@ -13,10 +15,11 @@ export interface SignIn {
   user: User;
 }
 
+/** Sign-in, success and failure, and sign-out are recorded in the audit trail under `context`. */
 export interface AuthService {
-  login(username: string, password: string, client: ClientInfo): Promise<SignIn>;
-  pinLogin(username: string, pin: string, client: ClientInfo): Promise<SignIn>;
-  logout(sessionId: string): Promise<void>;
+  login(username: string, password: string, client: ClientInfo, context: AuditContext): Promise<SignIn>;
+  pinLogin(username: string, pin: string, client: ClientInfo, context: AuditContext): Promise<SignIn>;
+  logout(sessionId: string, context: AuditContext): Promise<void>;
 }
 
 /**
@@ -31,8 +34,9 @@ export async function createAuthService(deps: {
   users: UsersService;
   sessions: SessionsService;
   hasher: PasswordHasher;
+  audit: AuditTrail;
 }): Promise<AuthService> {
-  const { users, sessions, hasher } = deps;
+  const { users, sessions, hasher, audit } = deps;
   // A real argon2id hash of a random secret, so a miss costs what a hit costs.
   const decoyHash = await hasher.hash(`decoy-${Math.random()}-${Date.now()}`);
 
@@ -41,20 +45,46 @@ export async function createAuthService(deps: {
     secret: string,
     method: 'password' | 'pin',
     client: ClientInfo,
+    context: AuditContext,
   ): Promise<SignIn> {
     const row = await users.findCredentials(username);
     const stored = method === 'password' ? row?.password_hash : row?.pin_hash;
     const ok = await hasher.verify(stored ?? decoyHash, secret);
-    if (!row || !stored || !ok) throw invalidCredentials();
-    const session = await sessions.create(row.id, method, client);
+    if (!row || !stored || !ok) {
+      // The reason is for auditors only; the caller gets the one answer.
+      const reason = !row ? 'unknown_or_inactive_user' : !stored ? 'no_pin_set' : `wrong_${method}`;
+      await audit.record(context, {
+        type: 'LOGIN_FAILED',
+        action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
+        outcome: 'failure',
+        resource: { type: 'user', id: row?.id ?? null },
+        details: { method, reason },
+        actor: { user_id: row?.id ?? null, username: row?.username ?? username, role: row?.role ?? null },
+      });
+      throw invalidCredentials();
+    }
+    const session = await audit.transaction(context, async (trx, record) => {
+      const created = await sessions.create(row.id, method, client, trx);
+      record({
+        type: 'LOGIN',
+        action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
+        resource: { type: 'session', id: created.sessionId },
+        details: { method, expires_at: created.expiresAt },
+        actor: { user_id: row.id, username: row.username, role: row.role },
+      });
+      return created;
+    });
     return { session, user: toUser(row) };
   }
 
   return {
-    login: (username, password, client) => signIn(username, password, 'password', client),
-    pinLogin: (username, pin, client) => signIn(username, pin, 'pin', client),
-    async logout(sessionId) {
-      await sessions.revoke(sessionId, 'logout');
+    login: (username, password, client, context) => signIn(username, password, 'password', client, context),
+    pinLogin: (username, pin, client, context) => signIn(username, pin, 'pin', client, context),
+    async logout(sessionId, context) {
+      await audit.transaction(context, async (trx, record) => {
+        await sessions.revoke(sessionId, 'logout', trx);
+        record({ type: 'LOGOUT', action: 'auth.logout', resource: { type: 'session', id: sessionId } });
+      });
     },
   };
 }

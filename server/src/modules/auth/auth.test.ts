@@ -6,6 +6,7 @@ import {
   STRONG_PASSWORD,
   type TestApp,
 } from '../../../test/helpers/test-app.ts';
+import { SYSTEM_CONTEXT } from '../audit/events.ts';
 
 function cookiesOf(response: { cookies: { name: string; value: string }[] }): Record<string, string> {
   return Object.fromEntries(response.cookies.map((cookie) => [cookie.name, cookie.value]));
@@ -21,12 +22,15 @@ describe.each(dialects())('auth on %s', (dialect) => {
   });
 
   it('signs in with a password and returns a bearer token, expiry and the user', async () => {
-    await app.users.create({
-      username: 'Maria',
-      display_name: 'Maria K',
-      role: 'supervisor',
-      password: STRONG_PASSWORD,
-    });
+    await app.users.create(
+      {
+        username: 'Maria',
+        display_name: 'Maria K',
+        role: 'supervisor',
+        password: STRONG_PASSWORD,
+      },
+      SYSTEM_CONTEXT,
+    );
     const response = await app.server.inject({
       method: 'POST',
       url: '/api/auth/login',
@@ -63,24 +67,30 @@ describe.each(dialects())('auth on %s', (dialect) => {
   });
 
   it('answers an unknown user, a wrong password and an inactive user identically', async () => {
-    const user = await app.users.create({
-      username: 'ola',
-      display_name: 'Ola',
-      role: 'staff',
-      password: STRONG_PASSWORD,
-    });
-    await app.users.create({
-      username: 'admin1',
-      display_name: 'A',
-      role: 'admin',
-      password: STRONG_PASSWORD,
-    });
+    const user = await app.users.create(
+      {
+        username: 'ola',
+        display_name: 'Ola',
+        role: 'staff',
+        password: STRONG_PASSWORD,
+      },
+      SYSTEM_CONTEXT,
+    );
+    await app.users.create(
+      {
+        username: 'admin1',
+        display_name: 'A',
+        role: 'admin',
+        password: STRONG_PASSWORD,
+      },
+      SYSTEM_CONTEXT,
+    );
     const attempt = (username: string, password: string) =>
       app.server.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
 
     const unknown = await attempt('nobody', STRONG_PASSWORD);
     const wrong = await attempt('ola', 'wrong-password-123');
-    await app.users.update(user.id, { active: false }, 'someone-else');
+    await app.users.update(user.id, { active: false }, SYSTEM_CONTEXT);
     const inactive = await attempt('ola', STRONG_PASSWORD);
     for (const response of [unknown, wrong, inactive]) {
       expect(response.statusCode).toBe(401);
@@ -92,19 +102,25 @@ describe.each(dialects())('auth on %s', (dialect) => {
   });
 
   it('signs in with a PIN only when the user has one', async () => {
-    await app.users.create({
-      username: 'hand1',
-      display_name: 'H',
-      role: 'staff',
-      password: STRONG_PASSWORD,
-      pin: '480317',
-    });
-    await app.users.create({
-      username: 'hand2',
-      display_name: 'H',
-      role: 'staff',
-      password: STRONG_PASSWORD,
-    });
+    await app.users.create(
+      {
+        username: 'hand1',
+        display_name: 'H',
+        role: 'staff',
+        password: STRONG_PASSWORD,
+        pin: '480317',
+      },
+      SYSTEM_CONTEXT,
+    );
+    await app.users.create(
+      {
+        username: 'hand2',
+        display_name: 'H',
+        role: 'staff',
+        password: STRONG_PASSWORD,
+      },
+      SYSTEM_CONTEXT,
+    );
     const ok = await app.server.inject({
       method: 'POST',
       url: '/api/auth/pin-login',
@@ -179,7 +195,10 @@ describe.each(dialects())('auth on %s', (dialect) => {
   });
 
   it('authenticates the web app by HttpOnly SameSite cookie and demands the CSRF token on writes', async () => {
-    await app.users.create({ username: 'web', display_name: 'W', role: 'staff', password: STRONG_PASSWORD });
+    await app.users.create(
+      { username: 'web', display_name: 'W', role: 'staff', password: STRONG_PASSWORD },
+      SYSTEM_CONTEXT,
+    );
     const login = await app.server.inject({
       method: 'POST',
       url: '/api/auth/login',
@@ -251,13 +270,16 @@ describe.each(dialects())('auth on %s', (dialect) => {
   });
 
   it('never writes a password, PIN or token to the log', async () => {
-    await app.users.create({
-      username: 'logme',
-      display_name: 'L',
-      role: 'staff',
-      password: STRONG_PASSWORD,
-      pin: '739164',
-    });
+    await app.users.create(
+      {
+        username: 'logme',
+        display_name: 'L',
+        role: 'staff',
+        password: STRONG_PASSWORD,
+        pin: '739164',
+      },
+      SYSTEM_CONTEXT,
+    );
     const login = await app.server.inject({
       method: 'POST',
       url: '/api/auth/login',

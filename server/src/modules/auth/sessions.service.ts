@@ -22,14 +22,21 @@ export interface NewSession {
 }
 
 export interface SessionsService {
+  /** `trx`: the caller's transaction, so the session and its audit entry commit together. */
   create(
     userId: string,
     method: 'password' | 'pin',
     client: { ip: string | null; userAgent: string | null },
+    trx?: Kysely<Database>,
   ): Promise<NewSession>;
   authenticate(token: string): Promise<Omit<Principal, 'via'> | null>;
-  revoke(sessionId: string, reason: string): Promise<boolean>;
-  revokeAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
+  revoke(sessionId: string, reason: string, trx?: Kysely<Database>): Promise<boolean>;
+  revokeAllForUser(
+    userId: string,
+    reason: string,
+    exceptSessionId?: string,
+    trx?: Kysely<Database>,
+  ): Promise<number>;
   countActiveUsers(): Promise<number>;
 }
 
@@ -47,14 +54,14 @@ export function createSessionsService(deps: {
   const absoluteMs = policy.absoluteTimeoutHours * 3_600_000;
 
   return {
-    async create(userId, method, client) {
+    async create(userId, method, client, trx = db) {
       const now = clock.now();
       // 256 bits from the CSPRNG; the token is the only credential, so nothing else is derivable.
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now.getTime() + absoluteMs).toISOString();
       const sessionId = ids.uuid();
-      await store.insertSession(db, {
+      await store.insertSession(trx, {
         id: sessionId,
         user_id: userId,
         token_hash: sha256Hex(token),
@@ -89,10 +96,11 @@ export function createSessionsService(deps: {
       };
     },
 
-    revoke: (sessionId, reason) => store.revokeSession(db, sessionId, clock.now().toISOString(), reason),
+    revoke: (sessionId, reason, trx = db) =>
+      store.revokeSession(trx, sessionId, clock.now().toISOString(), reason),
 
-    revokeAllForUser: (userId, reason, exceptSessionId) =>
-      store.revokeUserSessions(db, userId, clock.now().toISOString(), reason, exceptSessionId),
+    revokeAllForUser: (userId, reason, exceptSessionId, trx = db) =>
+      store.revokeUserSessions(trx, userId, clock.now().toISOString(), reason, exceptSessionId),
 
     countActiveUsers: () => store.countActiveUsers(db, clock.now().toISOString()),
   };

@@ -3,6 +3,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext } from '../audit/events.ts';
 import {
   BulkConflict,
   findBarcodeOwners,
@@ -72,12 +74,15 @@ export interface RunnerDeps {
   db: Kysely<Database>;
   clock: Clock;
   ids: IdGenerator;
+  audit: AuditTrail;
   settings: RunnerSettings;
 }
 
 export interface ImportJobSpec extends Omit<ImportFileSpec, 'maxRowBytes'> {
   id: string;
   dryRun: boolean;
+  /** Who uploaded the file, captured with the request: the job's data write is recorded under it. */
+  context: AuditContext;
 }
 
 /** A reason the job failed that is meant for the user, stored as the job's `error`. */
@@ -407,5 +412,14 @@ export async function runImportJob(
       !(await store.finishSucceeded(trx, spec.id, { ...counts, total, processed, rejected: 0 }, finishedAt()))
     )
       throw new JobStopped('the job was ended elsewhere');
+    // Last, just before commit: the rows and their audit entry commit together, or neither does.
+    await deps.audit.append(trx, spec.context, [
+      {
+        type: 'DATA_BULK_OPERATION',
+        action: 'import.apply',
+        resource: { type: 'import_job', id: spec.id },
+        details: { kind: spec.kind, ...counts, rejected: 0 },
+      },
+    ]);
   });
 }

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { access, principalOf } from '../../platform/http/access.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
+import { auditContextOf } from '../audit/events.ts';
 import {
   ImportIdParams,
   ImportJobDetailSchema,
@@ -75,6 +76,7 @@ export function importsRoutes(
         const job = await imports.accept(
           request.parts() as AsyncIterable<UploadPart>,
           principalOf(request).user.id,
+          auditContextOf(request),
         );
         request.log.info({ job_id: job.id, kind: job.kind, size_bytes: job.size_bytes }, 'import queued');
         return reply.status(202).send(job);

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dialects, freshDatabase, type TestDatabase } from '../../../test/helpers/test-app.ts';
 import { ManualClock } from '../../platform/clock.ts';
 import { systemIds } from '../../platform/ids.ts';
+import { createAuditTrail } from '../audit/audit.service.ts';
+import { SYSTEM_CONTEXT } from '../audit/events.ts';
 import type { RunnerSettings } from './import-runner.ts';
 import {
   createImportsService,
@@ -43,6 +45,13 @@ describe.each(dialects())('imports service on %s', (dialect) => {
       db: database.handle.db,
       clock,
       ids: systemIds,
+      audit: createAuditTrail({
+        database: database.handle,
+        clock,
+        ids: systemIds,
+        enabled: true,
+        algorithm: 'sha256',
+      }),
       logger: quiet,
       dataDir,
       maxBytes: 10 * 1024 * 1024,
@@ -137,7 +146,7 @@ describe.each(dialects())('imports service on %s', (dialect) => {
 
   it('reports progress while checking rows, then the total', async () => {
     const imports = service({ progressEveryRows: 10, batchSize: 7 });
-    const accepted = await imports.accept(form('items', itemsCsv(45)), userId);
+    const accepted = await imports.accept(form('items', itemsCsv(45)), userId, SYSTEM_CONTEXT);
     expect(accepted).toMatchObject({ status: 'queued', processed: 0, total: null });
     await imports.idle();
     const progress = queries
@@ -164,20 +173,20 @@ describe.each(dialects())('imports service on %s', (dialect) => {
 
   it('a shutdown stops the import: rolled back, failed, nothing written', async () => {
     const imports = service({ batchSize: 50 });
-    const accepted = await imports.accept(form('items', itemsCsv(3000)), userId);
+    const accepted = await imports.accept(form('items', itemsCsv(3000)), userId, SYSTEM_CONTEXT);
     await imports.close();
     expect(await job(accepted.id)).toMatchObject({ status: 'failed', error: INTERRUPTED_BY_SHUTDOWN });
     expect(await itemCount()).toBe(0);
     expect(fs.readdirSync(path.join(dataDir, 'imports'))).toEqual([]);
-    await expect(imports.accept(form('items', itemsCsv(1)), userId)).rejects.toMatchObject({
+    await expect(imports.accept(form('items', itemsCsv(1)), userId, SYSTEM_CONTEXT)).rejects.toMatchObject({
       statusCode: 503,
     });
   });
 
   it('runs one job at a time, in order', async () => {
     const imports = service();
-    const first = await imports.accept(form('items', itemsCsv(500)), userId);
-    const second = await imports.accept(form('items', itemsCsv(600), true), userId);
+    const first = await imports.accept(form('items', itemsCsv(500)), userId, SYSTEM_CONTEXT);
+    const second = await imports.accept(form('items', itemsCsv(600), true), userId, SYSTEM_CONTEXT);
     await imports.idle();
     const [a, b] = [await job(first.id), await job(second.id)];
     expect(a).toMatchObject({ status: 'succeeded', inserted: 500 });

@@ -10,6 +10,8 @@ import type { Database } from '../../platform/db/schema.ts';
 import { AppError, badRequest, type FieldError, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext } from '../audit/events.ts';
 import { type ImportFormat, openImportFile, UnreadableWorkbook } from './import-file.ts';
 import { IMPORT_KINDS, type ImportKind } from './import-rules.ts';
 import {
@@ -68,9 +70,10 @@ export interface ImportsService {
    * Takes an upload: the form fields (`kind`, `dry_run`, `delimiter`) and one `file`, streamed to
    * DATA_DIR/imports. Refuses (4xx, nothing kept) a file that is too large, empty, neither CSV nor
    * XLSX, or whose header lacks the required columns; otherwise creates a queued job and runs it
-   * in the background.
+   * in the background. The job (and, once it commits, its data write) is recorded in the audit
+   * trail under `context`, which the queued job keeps.
    */
-  accept(parts: AsyncIterable<UploadPart>, actorId: string): Promise<ImportJob>;
+  accept(parts: AsyncIterable<UploadPart>, actorId: string, context: AuditContext): Promise<ImportJob>;
   list(filter: {
     kind?: ImportKind;
     status?: store.JobStatus;
@@ -91,6 +94,7 @@ export interface ImportsServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
   ids: IdGenerator;
+  audit: AuditTrail;
   logger: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   dataDir: string;
   /** IMPORT_MAX_BYTES */
@@ -268,7 +272,7 @@ function uploadError(error: unknown, maxBytes: number): unknown {
 }
 
 export function createImportsService(deps: ImportsServiceDeps): ImportsService {
-  const { db, clock, ids, logger, maxBytes } = deps;
+  const { db, clock, ids, audit, logger, maxBytes } = deps;
   const settings: RunnerSettings = { ...DEFAULT_RUNNER_SETTINGS, ...deps.settings };
   const dir = path.join(deps.dataDir, 'imports');
   const queue: ImportJobSpec[] = [];
@@ -349,7 +353,7 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
   async function runOne(spec: ImportJobSpec): Promise<void> {
     const started = Date.now();
     try {
-      await runImportJob(spec, { db, clock, ids, settings }, () => stopReason);
+      await runImportJob(spec, { db, clock, ids, audit, settings }, () => stopReason);
       const job = await store.findJob(db, spec.id);
       logger.info(
         { job_id: spec.id, kind: spec.kind, status: job?.status, rows: job?.total, ms: Date.now() - started },
@@ -370,6 +374,26 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
         message = 'The import failed on an unexpected error (see the server log); nothing was imported';
       }
       await removeQuietly(spec.file);
+      // Its write was rolled back, entry and all; the attempt is recorded (a dry run writes nothing),
+      // before the job shows as failed.
+      if (!spec.dryRun) {
+        try {
+          await audit.record(spec.context, {
+            type: 'DATA_BULK_OPERATION',
+            action: 'import.apply',
+            outcome: 'failure',
+            resource: { type: 'import_job', id: spec.id },
+            details: {
+              kind: spec.kind,
+              total: outcome.total ?? null,
+              rejected: outcome.rejected ?? 0,
+              reason: message.slice(0, 500),
+            },
+          });
+        } catch (auditError) {
+          logger.error({ err: auditError, job_id: spec.id }, 'could not audit the failed import');
+        }
+      }
       try {
         await store.finishFailed(db, spec.id, { ...outcome, error: message }, clock.now().toISOString());
       } catch (storeError) {
@@ -401,7 +425,7 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
   }
 
   return {
-    async accept(parts, actorId) {
+    async accept(parts, actorId, context) {
       if (stopReason !== null)
         throw new AppError(503, 'SHUTTING_DOWN', 'The server is shutting down; try again shortly');
       const id = ids.uuid();
@@ -469,7 +493,15 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
           started_at: null,
           finished_at: null,
         };
-        await store.insertJob(db, row);
+        await audit.transaction(context, async (trx, record) => {
+          await store.insertJob(trx, row);
+          record({
+            type: 'DATA_CREATE',
+            action: 'import.create',
+            resource: { type: 'import_job', id },
+            details: { kind: row.kind, format, size_bytes: row.size_bytes, dry_run: options.dryRun },
+          });
+        });
         schedule({
           id,
           kind: options.kind,
@@ -477,6 +509,7 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
           file,
           delimiter: options.delimiter,
           dryRun: options.dryRun,
+          context,
         });
         return toImportJob(row);
       } catch (error) {

@@ -753,6 +753,87 @@ describe.each(dialects())('imports on %s', (dialect) => {
     });
     expect(missing.statusCode).toBe(404);
   });
+
+  it('records the upload, and the data write with its counts under the uploader, in the audit trail', async () => {
+    const file = `${ITEMS_HEADER}\nAU-1,One,,EA,1,,,,,\nAU-2,Two,,EA,2,,,,,`;
+    const first = await run({ kind: 'items', file });
+    expect(first.status).toBe('succeeded');
+    const [create, ...moreCreates] = await app.auditEntries('import.create');
+    expect(moreCreates).toEqual([]);
+    expect(create).toMatchObject({
+      category: 'data_access',
+      event_type: 'DATA_CREATE',
+      outcome: 'success',
+      resource_type: 'import_job',
+      resource_id: first.id,
+      actor_user_id: admin.id,
+      actor_role: 'admin',
+      details: { kind: 'items', format: 'csv', size_bytes: Buffer.byteLength(file), dry_run: false },
+    });
+    const [apply, ...moreApplies] = await app.auditEntries('import.apply');
+    expect(moreApplies).toEqual([]);
+    expect(apply).toMatchObject({
+      event_type: 'DATA_BULK_OPERATION',
+      outcome: 'success',
+      resource_type: 'import_job',
+      resource_id: first.id,
+      // The job ran after the request ended: the uploader's context was kept with it.
+      actor_user_id: admin.id,
+      actor_role: 'admin',
+      request_id: create!.request_id,
+    });
+    expect(apply!.details).toEqual({ kind: 'items', inserted: 2, updated: 0, unchanged: 0, rejected: 0 });
+    // The data and the entry commit together: the entry follows the job's own rows.
+    expect(apply!.seq).toBeGreaterThan(create!.seq);
+
+    const supervisor = await app.userWithToken('supervisor');
+    const second = await upload(
+      { kind: 'items', file: `${ITEMS_HEADER}\nAU-1,One,,EA,1,,,,,\nAU-2,Two,,EA,3,,,,,` },
+      supervisor.token,
+    );
+    expect(second.statusCode).toBe(202);
+    await finished(second.json().id);
+    const applies = await app.auditEntries('import.apply');
+    expect(applies).toHaveLength(2);
+    expect(applies[1]).toMatchObject({
+      actor_user_id: supervisor.id,
+      actor_role: 'supervisor',
+      details: { kind: 'items', inserted: 0, updated: 1, unchanged: 1, rejected: 0 },
+    });
+  });
+
+  it('a dry run, a failed import and a refused upload record no data write', async () => {
+    const dry = await run({ kind: 'items', dry_run: 'true', file: `${ITEMS_HEADER}\nDR-1,One,,EA,1,,,,,` });
+    expect(dry.status).toBe('succeeded');
+    expect(await app.auditEntries('import.create')).toMatchObject([
+      { resource_id: dry.id, details: { kind: 'items', dry_run: true } },
+    ]);
+    expect(await app.auditEntries('import.apply')).toEqual([]);
+
+    const failed = await run({
+      kind: 'items',
+      file: `${ITEMS_HEADER}\nF-1,One,,EA,1,,,,,\nF-2,Two,,EA,-2,,,,,`,
+    });
+    expect(failed.status).toBe('failed');
+    expect(await count('items')).toBe(0);
+    // Nothing was written, so no successful entry: only the failed attempt, recorded after the rollback.
+    const applies = await app.auditEntries('import.apply');
+    expect(applies).toHaveLength(1);
+    expect(applies[0]).toMatchObject({
+      event_type: 'DATA_BULK_OPERATION',
+      outcome: 'failure',
+      resource_id: failed.id,
+      actor_user_id: admin.id,
+      details: { kind: 'items', total: 2, rejected: 1, reason: '1 row rejected; nothing was imported' },
+    });
+
+    const refused = await upload({ kind: 'items', file: Buffer.from([0x25, 0x50, 0x44, 0x46, 0, 1]) });
+    expect(refused.statusCode).toBe(415);
+    expect((await app.auditEntries('import.create')).map((entry) => entry.resource_id)).toEqual([
+      dry.id,
+      failed.id,
+    ]);
+  });
 });
 
 describe('imports at scale on sqlite', () => {

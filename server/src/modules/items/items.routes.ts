@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { access } from '../../platform/http/access.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
+import { auditContextOf } from '../audit/events.ts';
 import {
   BarcodeLookupQuery,
   BarcodeLookupSchema,
@@ -69,7 +70,7 @@ export function itemsRoutes(items: ItemsService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const item = await items.create(request.body);
+        const item = await items.create(request.body, auditContextOf(request));
         request.log.info({ item_id: item.id, barcodes: item.barcodes.length }, 'item created');
         return reply.status(201).send(item);
       },
@@ -102,7 +103,7 @@ export function itemsRoutes(items: ItemsService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const item = await items.update(request.params.id, request.body);
+        const item = await items.update(request.params.id, request.body, auditContextOf(request));
         request.log.info({ item_id: item.id, fields: Object.keys(request.body) }, 'item updated');
         return item;
       },
@@ -121,7 +122,7 @@ export function itemsRoutes(items: ItemsService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const item = await items.addBarcode(request.params.id, request.body);
+        const item = await items.addBarcode(request.params.id, request.body, auditContextOf(request));
         request.log.info({ item_id: item.id }, 'barcode added');
         return reply.status(201).send(item);
       },
@@ -142,7 +143,7 @@ export function itemsRoutes(items: ItemsService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        await items.removeBarcode(request.params.id, request.params.barcode);
+        await items.removeBarcode(request.params.id, request.params.barcode, auditContextOf(request));
         request.log.info({ item_id: request.params.id }, 'barcode removed');
         return reply.status(204).send(null);
       },

@@ -6,6 +6,8 @@ import { fromScaled, MONEY_SCALE, QUANTITY_SCALE, toScaled } from '../../platfor
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, encodeCursor, type Page } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext, JsonObject, JsonValue } from '../audit/events.ts';
 import { type BarcodeKind, parseBarcode } from './barcodes.ts';
 import * as store from './items.store.ts';
 
@@ -66,8 +68,9 @@ export interface BarcodeLookup {
   barcode: ItemBarcode;
 }
 
+/** Every change is recorded in the audit trail, in the same transaction, under `context`. */
 export interface ItemsService {
-  create(input: CreateItemInput): Promise<Item>;
+  create(input: CreateItemInput, context: AuditContext): Promise<Item>;
   get(id: string): Promise<Item>;
   list(filter: {
     q?: string;
@@ -76,12 +79,25 @@ export interface ItemsService {
     cursor?: string;
     limit: number;
   }): Promise<Page<Item>>;
-  update(id: string, input: UpdateItemInput): Promise<Item>;
-  addBarcode(id: string, input: NewBarcodeInput): Promise<Item>;
-  removeBarcode(id: string, barcode: string): Promise<void>;
+  update(id: string, input: UpdateItemInput, context: AuditContext): Promise<Item>;
+  addBarcode(id: string, input: NewBarcodeInput, context: AuditContext): Promise<Item>;
+  removeBarcode(id: string, barcode: string, context: AuditContext): Promise<void>;
   /** The counting hot path: a scanned code → its item and pack size. Inactive items are found too. */
   lookup(barcode: string): Promise<BarcodeLookup>;
 }
+
+/** The fields an update may change, as the audit entry lists them. */
+const AUDITED_ITEM_FIELDS = [
+  'name',
+  'category',
+  'sub_category',
+  'base_uom',
+  'unit_cost',
+  'mrp',
+  'abc_class',
+  'tracking',
+  'active',
+] as const satisfies readonly (keyof ItemSummary)[];
 
 function invalid(field: string, message: string): AppError {
   return badRequest(`${field} ${message}`, [{ field, message }]);
@@ -172,8 +188,9 @@ export function createItemsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   ids: IdGenerator;
+  audit: AuditTrail;
 }): ItemsService {
-  const { db, clock, ids } = deps;
+  const { db, clock, ids, audit } = deps;
   const findByBarcode = store.createBarcodeLookup(db);
 
   async function withBarcodes(rows: store.ItemRow[]): Promise<Item[]> {
@@ -202,7 +219,7 @@ export function createItemsService(deps: {
   }
 
   return {
-    async create(input) {
+    async create(input, context) {
       const unitCost = money(input.unit_cost, 'unit_cost');
       const mrp = input.mrp === undefined || input.mrp === null ? null : money(input.mrp, 'mrp');
       const barcodes = (input.barcodes ?? []).map((barcode, index) =>
@@ -230,7 +247,7 @@ export function createItemsService(deps: {
         created_at: now,
         updated_at: now,
       };
-      await db.transaction().execute(async (trx) => {
+      await audit.transaction(context, async (trx, record) => {
         try {
           await store.insertItem(trx, row);
         } catch (error) {
@@ -258,6 +275,13 @@ export function createItemsService(deps: {
             throw barcodeTaken(barcodes.map((barcode) => barcode.barcode).join(', '), 'barcodes');
           throw error;
         }
+        const { id, created_at, updated_at, ...fields } = toItemSummary(row);
+        record({
+          type: 'DATA_CREATE',
+          action: 'item.create',
+          resource: { type: 'item', id },
+          details: { ...fields, barcodes: barcodes.map((barcode) => ({ ...toBarcode(barcode) })) },
+        });
       });
       return get(row.id);
     },
@@ -286,8 +310,7 @@ export function createItemsService(deps: {
       };
     },
 
-    async update(id, input) {
-      await load(id);
+    async update(id, input, context) {
       const changes: store.ItemChanges = { updated_at: clock.now().toISOString() };
       if (input.name !== undefined) {
         changes.name = input.name.trim();
@@ -301,14 +324,34 @@ export function createItemsService(deps: {
       if (input.abc_class !== undefined) changes.abc_class = input.abc_class;
       if (input.tracking !== undefined) changes.tracking = input.tracking;
       if (input.active !== undefined) changes.active = input.active ? 1 : 0;
-      await store.updateItem(db, id, changes);
+      await audit.transaction(context, async (trx, record) => {
+        const row = await store.findItemById(trx, id);
+        if (!row) throw notFound('Item');
+        await store.updateItem(trx, id, changes);
+        // Compared as the API shows them: decimals as numbers, active as a boolean.
+        const before = toItemSummary(row);
+        const after = toItemSummary({ ...row, ...changes });
+        const changed: JsonObject = {};
+        for (const field of AUDITED_ITEM_FIELDS) {
+          const old: JsonValue = before[field];
+          const next: JsonValue = after[field];
+          if (old !== next) changed[field] = { old, new: next };
+        }
+        record({
+          type: 'DATA_UPDATE',
+          action: 'item.update',
+          resource: { type: 'item', id },
+          details: { item_code: row.item_code, changes: changed },
+        });
+      });
       return get(id);
     },
 
-    async addBarcode(id, input) {
+    async addBarcode(id, input, context) {
       const barcode = newBarcode(input, '');
-      await db.transaction().execute(async (trx) => {
-        if (!(await store.findItemById(trx, id))) throw notFound('Item');
+      await audit.transaction(context, async (trx, record) => {
+        const item = await store.findItemById(trx, id);
+        if (!item) throw notFound('Item');
         const [owner] = await store.barcodeOwners(trx, [barcode.barcode]);
         if (owner) throw barcodeTaken(barcode.barcode, 'barcode', owner);
         try {
@@ -319,15 +362,34 @@ export function createItemsService(deps: {
           if (isUniqueViolation(error)) throw barcodeTaken(barcode.barcode, 'barcode');
           throw error;
         }
+        record({
+          type: 'DATA_UPDATE',
+          action: 'item.barcode_add',
+          resource: { type: 'item', id },
+          details: { item_code: item.item_code, ...toBarcode(barcode) },
+        });
       });
       return get(id);
     },
 
-    async removeBarcode(id, raw) {
-      const item = await load(id);
+    async removeBarcode(id, raw, context) {
       const parsed = parseBarcode(raw);
-      const removed = parsed.ok && (await store.deleteBarcode(db, id, parsed.barcode));
-      if (!removed) throw new AppError(404, 'NOT_FOUND', `Item ${item.item_code} has no barcode ${raw}`);
+      await audit.transaction(context, async (trx, record) => {
+        const item = await store.findItemById(trx, id);
+        if (!item) throw notFound('Item');
+        const notThere = () => new AppError(404, 'NOT_FOUND', `Item ${item.item_code} has no barcode ${raw}`);
+        if (!parsed.ok) throw notThere();
+        const [stored] = (await store.barcodesOfItems(trx, [id])).filter(
+          (row) => row.barcode === parsed.barcode,
+        );
+        if (!stored || !(await store.deleteBarcode(trx, id, parsed.barcode))) throw notThere();
+        record({
+          type: 'DATA_DELETE',
+          action: 'item.barcode_remove',
+          resource: { type: 'item', id },
+          details: { item_code: item.item_code, ...toBarcode(stored) },
+        });
+      });
     },
 
     async lookup(raw) {

@@ -403,4 +403,122 @@ describe.each(dialects())('items on %s', (dialect) => {
       (await app.server.inject({ method: 'GET', url: '/api/items/lookup?barcode=S-1' })).statusCode,
     ).toBe(401);
   });
+
+  it('records each change in the audit trail: one entry, the actor, the item code and what changed', async () => {
+    const actor = await app.userWithToken('supervisor', 'item-auditor');
+    const post = (url: string, payload: unknown) => request('POST', url, actor.token, payload);
+    const created = await post(
+      '/api/items',
+      minimal('SKU-7', { name: ' Widget ', unit_cost: '12.50', mrp: '19.9', barcodes: [{ barcode: EAN13 }] }),
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id;
+    const [create, ...moreCreates] = await app.auditEntries('item.create');
+    expect(moreCreates).toEqual([]);
+    expect(create).toMatchObject({
+      category: 'data_access',
+      event_type: 'DATA_CREATE',
+      outcome: 'success',
+      resource_type: 'item',
+      resource_id: id,
+      actor_user_id: actor.id,
+      actor_role: 'supervisor',
+    });
+    expect(create!.details).toEqual({
+      item_code: 'SKU-7',
+      name: 'Widget',
+      category: null,
+      sub_category: null,
+      base_uom: 'EA',
+      unit_cost: 12.5,
+      mrp: 19.9,
+      abc_class: null,
+      tracking: 'none',
+      active: true,
+      barcodes: [{ barcode: '04006381333931', pack_qty: 1, kind: 'gtin' }],
+    });
+
+    const patched = await request('PATCH', `/api/items/${id}`, actor.token, {
+      name: 'Widget',
+      unit_cost: '13.2500',
+      mrp: null,
+      active: false,
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    const [update, ...moreUpdates] = await app.auditEntries('item.update');
+    expect(moreUpdates).toEqual([]);
+    expect(update).toMatchObject({ event_type: 'DATA_UPDATE', resource_type: 'item', resource_id: id });
+    // The name was sent unchanged: not listed. Decimals as the API shows them.
+    expect(update!.details).toEqual({
+      item_code: 'SKU-7',
+      changes: {
+        unit_cost: { old: 12.5, new: 13.25 },
+        mrp: { old: 19.9, new: null },
+        active: { old: true, new: false },
+      },
+    });
+
+    expect(
+      (await post(`/api/items/${id}/barcodes`, { barcode: 'CASE-7', pack_qty: '12.5' })).statusCode,
+    ).toBe(201);
+    const [add, ...moreAdds] = await app.auditEntries('item.barcode_add');
+    expect(moreAdds).toEqual([]);
+    expect(add).toMatchObject({
+      event_type: 'DATA_UPDATE',
+      resource_type: 'item',
+      resource_id: id,
+      actor_user_id: actor.id,
+      details: { item_code: 'SKU-7', barcode: 'CASE-7', pack_qty: 12.5, kind: 'internal' },
+    });
+
+    // Removed by another form of the GTIN: the entry names the code as stored.
+    const removed = await request('DELETE', `/api/items/${id}/barcodes/0${EAN13}`, actor.token);
+    expect(removed.statusCode).toBe(204);
+    const [remove, ...moreRemoves] = await app.auditEntries('item.barcode_remove');
+    expect(moreRemoves).toEqual([]);
+    expect(remove).toMatchObject({
+      event_type: 'DATA_DELETE',
+      severity: 'low',
+      resource_type: 'item',
+      resource_id: id,
+      actor_user_id: actor.id,
+      details: { item_code: 'SKU-7', barcode: '04006381333931', pack_qty: 1, kind: 'gtin' },
+    });
+    const all = await app.database.db
+      .selectFrom('enterprise_audit_logs')
+      .select('details')
+      .where('resource_type', '=', 'item')
+      .execute();
+    expect(all).toHaveLength(4);
+    expect(JSON.stringify(all)).not.toContain('item-auditor');
+  });
+
+  it('records nothing for a change that fails', async () => {
+    const item = await create(minimal('SKU-1', { barcodes: [{ barcode: EAN8 }] }));
+    const other = await create(minimal('SKU-2'));
+    const before = await app.auditEntries('item.create');
+    expect(before).toHaveLength(2);
+
+    expect((await request('POST', '/api/items', editor, minimal('SKU-1'))).statusCode).toBe(409);
+    const barcodeTaken = await request(
+      'POST',
+      '/api/items',
+      editor,
+      minimal('SKU-3', { barcodes: [{ barcode: EAN8 }] }),
+    );
+    expect(barcodeTaken.statusCode).toBe(409);
+    expect(await app.auditEntries('item.create')).toHaveLength(2);
+
+    expect((await request('PATCH', `/api/items/${UNKNOWN}`, editor, { name: 'x' })).statusCode).toBe(404);
+    expect((await request('PATCH', `/api/items/${item.id}`, editor, { unit_cost: -1 })).statusCode).toBe(400);
+    expect(await app.auditEntries('item.update')).toEqual([]);
+
+    const taken = await request('POST', `/api/items/${other.id}/barcodes`, editor, { barcode: EAN8 });
+    expect(taken.statusCode).toBe(409);
+    expect(await app.auditEntries('item.barcode_add')).toEqual([]);
+
+    expect((await request('DELETE', `/api/items/${other.id}/barcodes/${EAN8}`, editor)).statusCode).toBe(404);
+    expect((await request('DELETE', `/api/items/${UNKNOWN}/barcodes/${EAN8}`, editor)).statusCode).toBe(404);
+    expect(await app.auditEntries('item.barcode_remove')).toEqual([]);
+  });
 });

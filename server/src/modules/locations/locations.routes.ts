@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { access } from '../../platform/http/access.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
+import { auditContextOf } from '../audit/events.ts';
 import {
   CreateLocationBody,
   ListLocationsQuery,
@@ -62,7 +63,7 @@ export function locationsRoutes(locations: LocationsService): FastifyPluginAsync
         },
       },
       async (request, reply) => {
-        const location = await locations.create(request.body);
+        const location = await locations.create(request.body, auditContextOf(request));
         request.log.info(
           { location_id: location.id, warehouse_id: location.warehouse_id },
           'location created',
@@ -98,7 +99,7 @@ export function locationsRoutes(locations: LocationsService): FastifyPluginAsync
         },
       },
       async (request) => {
-        const location = await locations.update(request.params.id, request.body);
+        const location = await locations.update(request.params.id, request.body, auditContextOf(request));
         request.log.info({ location_id: location.id, fields: Object.keys(request.body) }, 'location updated');
         return location;
       },

@@ -5,6 +5,8 @@ import { isUniqueViolation, uniqueViolationTarget } from '../../platform/db/uniq
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, encodeCursor, type Page } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext, JsonObject, JsonValue } from '../audit/events.ts';
 import { parseBarcode } from '../items/barcodes.ts';
 import * as store from './locations.store.ts';
 
@@ -58,13 +60,15 @@ export interface LocationListFilter {
   limit: number;
 }
 
+/** Every change is recorded in the audit trail, in the same transaction, under `context`. */
 export interface LocationsService {
-  create(input: CreateLocationInput): Promise<Location>;
+  create(input: CreateLocationInput, context: AuditContext): Promise<Location>;
   get(id: string): Promise<Location>;
   list(filter: LocationListFilter): Promise<Page<Location>>;
   /** Resolves a scanned location label. */
   lookup(barcode: string): Promise<Location>;
-  update(id: string, input: UpdateLocationInput): Promise<Location>;
+  /** Changes fields, deactivates or reactivates, or moves the location with its subtree (parent_id). */
+  update(id: string, input: UpdateLocationInput, context: AuditContext): Promise<Location>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -95,8 +99,9 @@ export function createLocationsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   ids: IdGenerator;
+  audit: AuditTrail;
 }): LocationsService {
-  const { db, clock, ids } = deps;
+  const { db, clock, ids, audit } = deps;
 
   async function toLocations(rows: store.LocationRow[]): Promise<Location[]> {
     const ancestorIds = rows.flatMap((row) => pathIds(row.path).slice(0, -1));
@@ -141,13 +146,14 @@ export function createLocationsService(deps: {
   }
 
   return {
-    async create(input) {
+    async create(input, context) {
       const barcode = input.barcode ? normalisedLabel(input.barcode) : null;
       const now = clock.now().toISOString();
       const id = ids.uuid();
-      const row = await db.transaction().execute(async (trx) => {
+      const row = await audit.transaction(context, async (trx, record) => {
         // Held until commit: a concurrent move cannot change the parent's path under us.
         if (!(await store.lockWarehouseTree(trx, input.warehouse_id))) throw notFound('Warehouse');
+        const warehouse = await store.findWarehouseById(trx, input.warehouse_id);
         let parent: store.LocationRow | undefined;
         if (input.parent_id) {
           parent = await store.findLocationById(trx, input.parent_id);
@@ -187,6 +193,21 @@ export function createLocationsService(deps: {
         } catch (error) {
           throw takenError(error, barcode, input.code) ?? error;
         }
+        record({
+          type: 'DATA_CREATE',
+          action: 'location.create',
+          resource: { type: 'location', id },
+          details: {
+            warehouse_id: row.warehouse_id,
+            warehouse_code: warehouse?.code ?? null,
+            code: row.code,
+            name: row.name,
+            kind: row.kind,
+            barcode: row.barcode,
+            parent_id: row.parent_id,
+            parent_code: parent ? parent.code : null,
+          },
+        });
         return row;
       });
       return toLocation(row);
@@ -247,7 +268,7 @@ export function createLocationsService(deps: {
       return toLocation(row);
     },
 
-    async update(id, input) {
+    async update(id, input, context) {
       const barcode =
         input.barcode === undefined
           ? undefined
@@ -257,14 +278,17 @@ export function createLocationsService(deps: {
       const current = await load(id);
       const moving = input.parent_id !== undefined && input.parent_id !== current.parent_id;
       const now = clock.now().toISOString();
-      await db.transaction().execute(async (trx) => {
-        let row = current;
+      await audit.transaction(context, async (trx, record) => {
+        if (moving) await store.lockWarehouseTree(trx, current.warehouse_id);
+        // Read again (under the lock when moving: another move may have changed our path meanwhile).
+        const row = await store.findLocationById(trx, id);
+        if (!row) throw notFound('Location');
+        const changed: JsonObject = {};
+        const note = (field: string, old: JsonValue, next: JsonValue) => {
+          if (old !== next) changed[field] = { old, new: next };
+        };
+        let moved = 0;
         if (moving) {
-          await store.lockWarehouseTree(trx, current.warehouse_id);
-          // Read again under the lock: another move may have changed our path meanwhile.
-          const fresh = await store.findLocationById(trx, id);
-          if (!fresh) throw notFound('Location');
-          row = fresh;
           let parent: store.LocationRow | undefined;
           if (input.parent_id) {
             parent = await store.findLocationById(trx, input.parent_id);
@@ -290,7 +314,7 @@ export function createLocationsService(deps: {
           const delta = newDepth - Number(row.depth);
           if ((await store.maxDepthUnder(trx, row.path)) + delta >= MAX_LOCATION_LEVELS)
             throw tooDeep('parent_id');
-          await store.moveSubtree(trx, {
+          moved = await store.moveSubtree(trx, {
             id,
             parentId: parent ? parent.id : null,
             oldPath: row.path,
@@ -298,6 +322,13 @@ export function createLocationsService(deps: {
             depthDelta: delta,
             at: now,
           });
+          const codes = await store.codesByIds(trx, row.parent_id ? [row.parent_id] : []);
+          note('parent_id', row.parent_id, parent ? parent.id : null);
+          note(
+            'parent_code',
+            row.parent_id ? (codes.get(row.parent_id) ?? null) : null,
+            parent?.code ?? null,
+          );
         }
         const changes: store.LocationChanges = { updated_at: now };
         if (input.name !== undefined) changes.name = input.name.trim();
@@ -316,6 +347,24 @@ export function createLocationsService(deps: {
         } catch (error) {
           throw takenError(error, barcode) ?? error;
         }
+        if (changes.name !== undefined) note('name', row.name, changes.name);
+        if (changes.kind !== undefined) note('kind', row.kind, changes.kind);
+        if (changes.barcode !== undefined) note('barcode', row.barcode, changes.barcode);
+        if (changes.active !== undefined) note('active', row.active === 1, changes.active === 1);
+        const warehouse = await store.findWarehouseById(trx, row.warehouse_id);
+        record({
+          type: 'DATA_UPDATE',
+          action: 'location.update',
+          resource: { type: 'location', id },
+          details: {
+            warehouse_id: row.warehouse_id,
+            warehouse_code: warehouse?.code ?? null,
+            code: row.code,
+            changes: changed,
+            // The location and every descendant whose path changed with it.
+            ...(moving ? { locations_moved: moved } : {}),
+          },
+        });
       });
       return toLocation(await load(id));
     },

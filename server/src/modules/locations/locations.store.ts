@@ -67,9 +67,9 @@ export async function updateWarehouse(db: Db, id: string, changes: WarehouseChan
  * Serialises changes to one warehouse's location tree (creates and moves) across transactions and
  * instances: a row lock on PostgreSQL, a no-op on SQLite, whose writers are serialised anyway. A
  * no-op UPDATE rather than SELECT … FOR UPDATE, which SQLite does not parse. Returns false when
- * the warehouse does not exist.
+ * the warehouse does not exist. Call it inside a transaction: the lock lasts until commit.
  */
-export async function lockWarehouseTree(trx: Transaction<Database>, warehouseId: string): Promise<boolean> {
+export async function lockWarehouseTree(trx: Db, warehouseId: string): Promise<boolean> {
   const result = await trx
     .updateTable('warehouses')
     .set((eb) => ({ updated_at: eb.ref('updated_at') }))

@@ -391,4 +391,116 @@ describe.each(dialects())('locations on %s', (dialect) => {
     expect(response.statusCode).toBe(400);
     expect(response.json().error.details[0].field).toBe('barcode');
   });
+
+  it('records each create, change and move in the audit trail, with the actor and codes', async () => {
+    const actor = await app.userWithToken('supervisor', 'loc-auditor');
+    const post = async (payload: Record<string, unknown>): Promise<Location> => {
+      const response = await request('POST', '/api/locations', actor.token, {
+        warehouse_id: warehouseId,
+        ...payload,
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      return response.json();
+    };
+    const z1 = await post({ code: 'Z1', kind: 'zone', name: 'Zone 1' });
+    const z2 = await post({ code: 'Z2', kind: 'zone' });
+    const a01 = await post({ code: 'A01', kind: 'aisle', parent_id: z1.id, barcode: ' LOC-9 ' });
+    await post({ code: 'A01-B1', kind: 'bin', parent_id: a01.id });
+
+    const creates = await app.auditEntries('location.create');
+    expect(creates.map((entry) => entry.resource_id)).toHaveLength(4);
+    expect(creates[2]).toMatchObject({
+      category: 'data_access',
+      event_type: 'DATA_CREATE',
+      outcome: 'success',
+      resource_type: 'location',
+      resource_id: a01.id,
+      actor_user_id: actor.id,
+      actor_role: 'supervisor',
+      details: {
+        warehouse_id: warehouseId,
+        warehouse_code: 'WH1',
+        code: 'A01',
+        name: '',
+        kind: 'aisle',
+        barcode: 'LOC-9',
+        parent_id: z1.id,
+        parent_code: 'Z1',
+      },
+    });
+
+    // One request, one entry: a move with a rename and a deactivation.
+    const moved = await request('PATCH', `/api/locations/${a01.id}`, actor.token, {
+      parent_id: z2.id,
+      name: 'Aisle 1',
+      kind: 'aisle',
+      active: false,
+    });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const [update, ...more] = await app.auditEntries('location.update');
+    expect(more).toEqual([]);
+    expect(update).toMatchObject({
+      event_type: 'DATA_UPDATE',
+      resource_type: 'location',
+      resource_id: a01.id,
+      actor_user_id: actor.id,
+      details: {
+        warehouse_id: warehouseId,
+        warehouse_code: 'WH1',
+        code: 'A01',
+        changes: {
+          parent_id: { old: z1.id, new: z2.id },
+          parent_code: { old: 'Z1', new: 'Z2' },
+          name: { old: '', new: 'Aisle 1' },
+          active: { old: true, new: false },
+        },
+        locations_moved: 2,
+      },
+    });
+    // kind was sent unchanged: not listed.
+    expect(Object.keys(update!.details.changes as object).sort()).toEqual([
+      'active',
+      'name',
+      'parent_code',
+      'parent_id',
+    ]);
+
+    const cleared = await request('PATCH', `/api/locations/${a01.id}`, actor.token, { barcode: null });
+    expect(cleared.statusCode).toBe(200);
+    expect((await app.auditEntries('location.update'))[1]!.details).toEqual({
+      warehouse_id: warehouseId,
+      warehouse_code: 'WH1',
+      code: 'A01',
+      changes: { barcode: { old: 'LOC-9', new: null } },
+    });
+    expect(JSON.stringify((await app.auditEntries('location.update')).map((e) => e.details))).not.toContain(
+      'loc-auditor',
+    );
+  });
+
+  it('records nothing for a change that fails', async () => {
+    const z1 = await create({ code: 'Z1', kind: 'zone', barcode: 'LOC-1' });
+    const z2 = await create({ code: 'Z2', kind: 'zone' });
+    expect(await app.auditEntries('location.create')).toHaveLength(2);
+
+    const duplicate = await request('POST', '/api/locations', editor, {
+      warehouse_id: warehouseId,
+      code: 'Z1',
+      kind: 'zone',
+    });
+    expect(duplicate.statusCode).toBe(409);
+    const noWarehouse = await request('POST', '/api/locations', editor, {
+      warehouse_id: UNKNOWN,
+      code: 'Z9',
+      kind: 'zone',
+    });
+    expect(noWarehouse.statusCode).toBe(404);
+    expect(await app.auditEntries('location.create')).toHaveLength(2);
+
+    const taken = await request('PATCH', `/api/locations/${z2.id}`, editor, { barcode: 'LOC-1' });
+    expect(taken.statusCode).toBe(409);
+    const underItself = await request('PATCH', `/api/locations/${z1.id}`, editor, { parent_id: z1.id });
+    expect(underItself.statusCode).toBe(400);
+    expect(await app.auditEntries('location.update')).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { access } from '../../platform/http/access.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
+import { auditContextOf } from '../audit/events.ts';
 import {
   CreateWarehouseBody,
   ListWarehousesQuery,
@@ -46,7 +47,7 @@ export function warehousesRoutes(warehouses: WarehousesService): FastifyPluginAs
         },
       },
       async (request, reply) => {
-        const warehouse = await warehouses.create(request.body);
+        const warehouse = await warehouses.create(request.body, auditContextOf(request));
         request.log.info({ warehouse_id: warehouse.id }, 'warehouse created');
         return reply.status(201).send(warehouse);
       },
@@ -79,7 +80,7 @@ export function warehousesRoutes(warehouses: WarehousesService): FastifyPluginAs
         },
       },
       async (request) => {
-        const warehouse = await warehouses.update(request.params.id, request.body);
+        const warehouse = await warehouses.update(request.params.id, request.body, auditContextOf(request));
         request.log.info(
           { warehouse_id: warehouse.id, fields: Object.keys(request.body) },
           'warehouse updated',

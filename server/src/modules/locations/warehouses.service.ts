@@ -5,6 +5,8 @@ import { isUniqueViolation } from '../../platform/db/unique-violation.ts';
 import { conflict, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext, JsonObject, JsonValue } from '../audit/events.ts';
 import * as store from './locations.store.ts';
 
 export interface Warehouse {
@@ -16,11 +18,12 @@ export interface Warehouse {
   updated_at: string;
 }
 
+/** Every change is recorded in the audit trail, in the same transaction, under `context`. */
 export interface WarehousesService {
-  create(input: { code: string; name: string }): Promise<Warehouse>;
+  create(input: { code: string; name: string }, context: AuditContext): Promise<Warehouse>;
   get(id: string): Promise<Warehouse>;
   list(filter: { active?: boolean; cursor?: string; limit: number }): Promise<Page<Warehouse>>;
-  update(id: string, input: { name?: string; active?: boolean }): Promise<Warehouse>;
+  update(id: string, input: { name?: string; active?: boolean }, context: AuditContext): Promise<Warehouse>;
 }
 
 export function toWarehouse(row: store.WarehouseRow): Warehouse {
@@ -38,8 +41,9 @@ export function createWarehousesService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   ids: IdGenerator;
+  audit: AuditTrail;
 }): WarehousesService {
-  const { db, clock, ids } = deps;
+  const { db, clock, ids, audit } = deps;
 
   async function load(id: string): Promise<store.WarehouseRow> {
     const row = await store.findWarehouseById(db, id);
@@ -48,7 +52,7 @@ export function createWarehousesService(deps: {
   }
 
   return {
-    async create(input) {
+    async create(input, context) {
       const now = clock.now().toISOString();
       const row: store.WarehouseRow = {
         id: ids.uuid(),
@@ -59,7 +63,15 @@ export function createWarehousesService(deps: {
         updated_at: now,
       };
       try {
-        await store.insertWarehouse(db, row);
+        await audit.transaction(context, async (trx, record) => {
+          await store.insertWarehouse(trx, row);
+          record({
+            type: 'DATA_CREATE',
+            action: 'warehouse.create',
+            resource: { type: 'warehouse', id: row.id },
+            details: { code: row.code, name: row.name },
+          });
+        });
       } catch (error) {
         if (isUniqueViolation(error))
           throw conflict(`A warehouse with code ${input.code} already exists`, 'WAREHOUSE_CODE_TAKEN');
@@ -84,12 +96,27 @@ export function createWarehousesService(deps: {
       return toPage(rows, filter.limit, toWarehouse, (row) => [row.code]);
     },
 
-    async update(id, input) {
-      await load(id);
+    async update(id, input, context) {
       const changes: store.WarehouseChanges = { updated_at: clock.now().toISOString() };
       if (input.name !== undefined) changes.name = input.name.trim();
       if (input.active !== undefined) changes.active = input.active ? 1 : 0;
-      await store.updateWarehouse(db, id, changes);
+      await audit.transaction(context, async (trx, record) => {
+        const row = await store.findWarehouseById(trx, id);
+        if (!row) throw notFound('Warehouse');
+        await store.updateWarehouse(trx, id, changes);
+        const changed: JsonObject = {};
+        const note = (field: string, old: JsonValue, next: JsonValue) => {
+          if (old !== next) changed[field] = { old, new: next };
+        };
+        if (changes.name !== undefined) note('name', row.name, changes.name);
+        if (changes.active !== undefined) note('active', row.active === 1, changes.active === 1);
+        record({
+          type: 'DATA_UPDATE',
+          action: 'warehouse.update',
+          resource: { type: 'warehouse', id },
+          details: { code: row.code, changes: changed },
+        });
+      });
       return toWarehouse(await load(id));
     },
   };

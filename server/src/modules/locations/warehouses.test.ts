@@ -140,4 +140,63 @@ describe.each(dialects())('warehouses on %s', (dialect) => {
     expect((await request('GET', '/api/warehouses?limit=0', staff)).statusCode).toBe(400);
     expect((await request('GET', '/api/warehouses?limit=201', staff)).statusCode).toBe(400);
   });
+
+  it('records each create and update in the audit trail, with the actor and the changed fields', async () => {
+    const editor = await app.userWithToken('admin', 'wh-auditor');
+    const created = await request('POST', '/api/warehouses', editor.token, { code: 'WH-A', name: 'Alpha' });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().id;
+
+    const [create, ...moreCreates] = await app.auditEntries('warehouse.create');
+    expect(moreCreates).toEqual([]);
+    expect(create).toMatchObject({
+      category: 'data_access',
+      event_type: 'DATA_CREATE',
+      outcome: 'success',
+      resource_type: 'warehouse',
+      resource_id: id,
+      actor_user_id: editor.id,
+      actor_role: 'admin',
+      details: { code: 'WH-A', name: 'Alpha' },
+    });
+    expect(create!.request_id).toBeTruthy();
+
+    const patched = await request('PATCH', `/api/warehouses/${id}`, editor.token, {
+      name: 'Alpha',
+      active: false,
+    });
+    expect(patched.statusCode).toBe(200);
+    const [update, ...moreUpdates] = await app.auditEntries('warehouse.update');
+    expect(moreUpdates).toEqual([]);
+    expect(update).toMatchObject({
+      event_type: 'DATA_UPDATE',
+      resource_type: 'warehouse',
+      resource_id: id,
+      actor_user_id: editor.id,
+      // The name was sent unchanged: only the flag is listed.
+      details: { code: 'WH-A', changes: { active: { old: true, new: false } } },
+    });
+    // Personal data (the username) never sits in the plain details.
+    expect(JSON.stringify([create, update].map((entry) => entry!.details))).not.toContain('wh-auditor');
+  });
+
+  it('records nothing for a change that fails', async () => {
+    expect(
+      (await request('POST', '/api/warehouses', supervisor, { code: 'WH-D', name: 'D' })).statusCode,
+    ).toBe(201);
+    const duplicate = await request('POST', '/api/warehouses', supervisor, { code: 'WH-D', name: 'Again' });
+    expect(duplicate.statusCode).toBe(409);
+    expect(await app.auditEntries('warehouse.create')).toHaveLength(1);
+
+    const missing = await request(
+      'PATCH',
+      '/api/warehouses/0190f0e4-0000-7000-8000-0000000000ff',
+      supervisor,
+      {
+        name: 'Nowhere',
+      },
+    );
+    expect(missing.statusCode).toBe(404);
+    expect(await app.auditEntries('warehouse.update')).toEqual([]);
+  });
 });

@@ -5,6 +5,8 @@ import { fromScaled, QUANTITY_SCALE } from '../../platform/decimal.ts';
 import { badRequest } from '../../platform/http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext } from '../audit/events.ts';
 import * as store from './stock-levels.store.ts';
 
 export type StockSource = 'import' | 'erp' | 'manual';
@@ -54,8 +56,11 @@ export interface StockLevelsService {
     cursor?: string;
     limit: number;
   }): Promise<Page<StockLevel>>;
-  /** Applies a batch of book quantities in one transaction: all of it, or (on a bad row) none. */
-  upsert(rows: readonly StockLevelInput[]): Promise<UpsertResult>;
+  /**
+   * Applies a batch of book quantities in one transaction: all of it, or (on a bad row) none.
+   * Recorded in the audit trail (one bulk entry with the counts) in the same transaction.
+   */
+  upsert(rows: readonly StockLevelInput[], context: AuditContext): Promise<UpsertResult>;
 }
 
 const SOURCES = new Set<string>(['import', 'erp', 'manual']);
@@ -132,8 +137,9 @@ export function createStockLevelsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   ids: IdGenerator;
+  audit: AuditTrail;
 }): StockLevelsService {
-  const { db, clock, ids } = deps;
+  const { db, clock, ids, audit } = deps;
 
   return {
     async list(filter) {
@@ -153,12 +159,12 @@ export function createStockLevelsService(deps: {
       return toPage(rows, filter.limit, toStockLevel, (row) => [row.id]);
     },
 
-    async upsert(input) {
+    async upsert(input, context) {
       const rows = normalise(input);
       const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0, stale: 0 };
       if (rows.length === 0) return result;
       const now = clock.now().toISOString();
-      await db.transaction().execute(async (trx) => {
+      await audit.transaction(context, async (trx, record) => {
         const items = await store.existingIds(
           trx,
           'items',
@@ -195,6 +201,12 @@ export function createStockLevelsService(deps: {
           }
         }
         await store.insertStockLevels(trx, inserts);
+        record({
+          type: 'DATA_BULK_OPERATION',
+          action: 'stock_level.upsert',
+          resource: { type: 'stock_level', id: null },
+          details: { rows: rows.length, ...result },
+        });
       });
       return result;
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../config.ts';
+import { SYSTEM_CONTEXT } from '../audit/events.ts';
 import { passwordProblem } from '../auth/credentials.ts';
 import type { UsersService } from './users.service.ts';
 
@@ -26,12 +27,15 @@ export async function ensureFirstAdmin(
   }
   const generated = config.adminPassword === null ? randomBytes(18).toString('base64url') : undefined;
   try {
-    await users.create({
-      username,
-      display_name: 'Administrator',
-      role: 'admin',
-      password: config.adminPassword ?? generated!,
-    });
+    await users.create(
+      {
+        username,
+        display_name: 'Administrator',
+        role: 'admin',
+        password: config.adminPassword ?? generated!,
+      },
+      SYSTEM_CONTEXT,
+    );
   } catch (error) {
     // Another instance starting at the same moment created it first: that is fine.
     if ((error as { code?: string }).code === 'USERNAME_TAKEN') return { created: false };

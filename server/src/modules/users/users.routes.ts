@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { access, principalOf } from '../../platform/http/access.ts';
+import { access } from '../../platform/http/access.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
+import { auditContextOf } from '../audit/events.ts';
 import {
   CreateUserBody,
   ListUsersQuery,
@@ -45,7 +46,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const user = await users.create(request.body);
+        const user = await users.create(request.body, auditContextOf(request));
         request.log.info({ user_id: user.id, role: user.role }, 'user created');
         return reply.status(201).send(user);
       },
@@ -78,7 +79,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const user = await users.update(request.params.id, request.body, principalOf(request).user.id);
+        const user = await users.update(request.params.id, request.body, auditContextOf(request));
         request.log.info({ user_id: user.id, fields: Object.keys(request.body) }, 'user updated');
         return user;
       },
@@ -100,7 +101,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        await users.resetPassword(request.params.id, request.body.new_password, principalOf(request).user.id);
+        await users.resetPassword(request.params.id, request.body.new_password, auditContextOf(request));
         request.log.info({ user_id: request.params.id }, 'password reset by admin');
         return reply.status(204).send(null);
       },

@@ -6,6 +6,8 @@ import type { PrincipalUser, Role } from '../../platform/http/access.ts';
 import { AppError, badRequest, conflict, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../platform/http/pagination.ts';
 import type { IdGenerator } from '../../platform/ids.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import type { AuditContext } from '../audit/events.ts';
 import { type PasswordHasher, passwordProblem, pinProblem } from '../auth/credentials.ts';
 import type { SessionsService } from '../auth/sessions.service.ts';
 import * as store from './users.store.ts';
@@ -47,8 +49,9 @@ export interface UpdateUserInput {
   pin?: string | null;
 }
 
+/** Every change is recorded in the audit trail, in the same transaction, under `context`. */
 export interface UsersService {
-  create(input: CreateUserInput): Promise<User>;
+  create(input: CreateUserInput, context: AuditContext): Promise<User>;
   get(id: string): Promise<User>;
   list(filter: {
     role?: Role;
@@ -57,10 +60,16 @@ export interface UsersService {
     cursor?: string;
     limit: number;
   }): Promise<Page<User>>;
-  update(id: string, input: UpdateUserInput, actorId: string): Promise<User>;
+  update(id: string, input: UpdateUserInput, context: AuditContext): Promise<User>;
   /** An admin sets another user's password; their own goes through changeOwnPassword. */
-  resetPassword(id: string, newPassword: string, actorId: string): Promise<void>;
-  changeOwnPassword(id: string, current: string, next: string, keepSessionId: string): Promise<void>;
+  resetPassword(id: string, newPassword: string, context: AuditContext): Promise<void>;
+  changeOwnPassword(
+    id: string,
+    current: string,
+    next: string,
+    keepSessionId: string,
+    context: AuditContext,
+  ): Promise<void>;
   /** For sign-in only: the stored hashes of an active user, or undefined. */
   findCredentials(username: string): Promise<store.UserRow | undefined>;
   isEmpty(): Promise<boolean>;
@@ -85,8 +94,9 @@ export function createUsersService(deps: {
   ids: IdGenerator;
   hasher: PasswordHasher;
   sessions: SessionsService;
+  audit: AuditTrail;
 }): UsersService {
-  const { db, clock, ids, hasher, sessions } = deps;
+  const { db, clock, ids, hasher, sessions, audit } = deps;
 
   async function load(id: string): Promise<store.UserRow> {
     const row = await store.findUserById(db, id);
@@ -95,7 +105,7 @@ export function createUsersService(deps: {
   }
 
   return {
-    async create(input) {
+    async create(input, context) {
       requireValidPassword(input.password, input.username, 'password');
       if (input.pin) requireValidPin(input.pin);
       const now = clock.now().toISOString();
@@ -113,7 +123,16 @@ export function createUsersService(deps: {
         updated_at: now,
       };
       try {
-        await store.insertUser(db, row);
+        await audit.transaction(context, async (trx, record) => {
+          await store.insertUser(trx, row);
+          record({
+            type: 'DATA_CREATE',
+            action: 'user.create',
+            resource: { type: 'user', id: row.id },
+            details: { role: row.role, has_pin: row.pin_hash !== null },
+            personal: { [row.id]: { username: row.username, display_name: row.display_name } },
+          });
+        });
       } catch (error) {
         if (isUniqueViolation(error))
           throw conflict('A user with this username already exists', 'USERNAME_TAKEN');
@@ -139,7 +158,8 @@ export function createUsersService(deps: {
       return toPage(rows, filter.limit, toUser, (row) => [row.username_key]);
     },
 
-    async update(id, input, actorId) {
+    async update(id, input, context) {
+      const actorId = context.actor.user_id;
       const row = await load(id);
       const losesAdmin =
         row.role === 'admin' &&
@@ -164,31 +184,73 @@ export function createUsersService(deps: {
       if (input.active !== undefined) changes.active = input.active ? 1 : 0;
       if (input.pin !== undefined)
         changes.pin_hash = input.pin === null ? null : await hasher.hash(input.pin);
-      await store.updateUser(db, id, changes);
-      if (input.active === false) await sessions.revokeAllForUser(id, 'user_deactivated');
-      if (input.role !== undefined && input.role !== row.role)
-        await sessions.revokeAllForUser(id, 'role_changed');
+      await audit.transaction(context, async (trx, record) => {
+        await store.updateUser(trx, id, changes);
+        let sessionsEnded = 0;
+        if (input.active === false)
+          sessionsEnded += await sessions.revokeAllForUser(id, 'user_deactivated', undefined, trx);
+        if (input.role !== undefined && input.role !== row.role)
+          sessionsEnded += await sessions.revokeAllForUser(id, 'role_changed', undefined, trx);
+        const changed: Record<string, { old: string | boolean; new: string | boolean }> = {};
+        if (changes.role !== undefined && changes.role !== row.role)
+          changed.role = { old: row.role, new: changes.role };
+        if (changes.active !== undefined && changes.active !== row.active)
+          changed.active = { old: row.active === 1, new: changes.active === 1 };
+        const nameChanged = changes.display_name !== undefined && changes.display_name !== row.display_name;
+        record({
+          type: 'DATA_UPDATE',
+          action: 'user.update',
+          resource: { type: 'user', id },
+          details: {
+            changes: changed,
+            ...(nameChanged ? { display_name_changed: true } : {}),
+            ...(input.pin !== undefined ? { pin_changed: input.pin === null ? 'removed' : 'set' } : {}),
+            sessions_ended: sessionsEnded,
+          },
+          ...(nameChanged
+            ? { personal: { [id]: { display_name: { old: row.display_name, new: changes.display_name! } } } }
+            : {}),
+        });
+      });
       return toUser(await load(id));
     },
 
-    async resetPassword(id, newPassword, actorId) {
+    async resetPassword(id, newPassword, context) {
+      const actorId = context.actor.user_id;
       if (id === actorId) {
         throw new AppError(409, 'SELF_RESET', 'Use /api/auth/change-password to change your own password');
       }
       const row = await load(id);
       requireValidPassword(newPassword, row.username, 'new_password');
       const now = clock.now().toISOString();
-      await store.updateUser(db, id, {
-        password_hash: await hasher.hash(newPassword),
-        password_changed_at: now,
-        updated_at: now,
+      const passwordHash = await hasher.hash(newPassword);
+      await audit.transaction(context, async (trx, record) => {
+        await store.updateUser(trx, id, {
+          password_hash: passwordHash,
+          password_changed_at: now,
+          updated_at: now,
+        });
+        const ended = await sessions.revokeAllForUser(id, 'password_reset', undefined, trx);
+        record({
+          type: 'PASSWORD_CHANGE',
+          action: 'user.password_reset',
+          resource: { type: 'user', id },
+          details: { by_admin: true, sessions_ended: ended },
+        });
       });
-      await sessions.revokeAllForUser(id, 'password_reset');
     },
 
-    async changeOwnPassword(id, current, next, keepSessionId) {
+    async changeOwnPassword(id, current, next, keepSessionId, context) {
       const row = await load(id);
       if (!(await hasher.verify(row.password_hash, current))) {
+        await audit.record(context, {
+          type: 'PASSWORD_CHANGE',
+          action: 'auth.password_change',
+          outcome: 'failure',
+          severity: 'medium',
+          resource: { type: 'user', id },
+          details: { reason: 'wrong_current_password' },
+        });
         throw new AppError(400, 'WRONG_PASSWORD', 'current_password is not correct', [
           { field: 'current_password', message: 'is not correct' },
         ]);
@@ -200,12 +262,21 @@ export function createUsersService(deps: {
       }
       requireValidPassword(next, row.username, 'new_password');
       const now = clock.now().toISOString();
-      await store.updateUser(db, id, {
-        password_hash: await hasher.hash(next),
-        password_changed_at: now,
-        updated_at: now,
+      const passwordHash = await hasher.hash(next);
+      await audit.transaction(context, async (trx, record) => {
+        await store.updateUser(trx, id, {
+          password_hash: passwordHash,
+          password_changed_at: now,
+          updated_at: now,
+        });
+        const ended = await sessions.revokeAllForUser(id, 'password_changed', keepSessionId, trx);
+        record({
+          type: 'PASSWORD_CHANGE',
+          action: 'auth.password_change',
+          resource: { type: 'user', id },
+          details: { by_admin: false, sessions_ended: ended },
+        });
       });
-      await sessions.revokeAllForUser(id, 'password_changed', keepSessionId);
     },
 
     async findCredentials(username) {

@@ -6,6 +6,7 @@ import {
   STRONG_PASSWORD,
   type TestApp,
 } from '../../../test/helpers/test-app.ts';
+import { SYSTEM_CONTEXT } from '../audit/events.ts';
 import { ensureFirstAdmin } from './first-admin.ts';
 
 describe.each(dialects())('users on %s', (dialect) => {
@@ -67,12 +68,15 @@ describe.each(dialects())('users on %s', (dialect) => {
 
   it('pages through users with a cursor', async () => {
     for (let i = 0; i < 7; i += 1) {
-      await app.users.create({
-        username: `counter${i}`,
-        display_name: `C${i}`,
-        role: 'staff',
-        password: STRONG_PASSWORD,
-      });
+      await app.users.create(
+        {
+          username: `counter${i}`,
+          display_name: `C${i}`,
+          role: 'staff',
+          password: STRONG_PASSWORD,
+        },
+        SYSTEM_CONTEXT,
+      );
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -91,8 +95,14 @@ describe.each(dialects())('users on %s', (dialect) => {
   });
 
   it('finds users by username prefix, treating LIKE wildcards literally', async () => {
-    await app.users.create({ username: 'ab_c', display_name: 'x', role: 'staff', password: STRONG_PASSWORD });
-    await app.users.create({ username: 'abxc', display_name: 'x', role: 'staff', password: STRONG_PASSWORD });
+    await app.users.create(
+      { username: 'ab_c', display_name: 'x', role: 'staff', password: STRONG_PASSWORD },
+      SYSTEM_CONTEXT,
+    );
+    await app.users.create(
+      { username: 'abxc', display_name: 'x', role: 'staff', password: STRONG_PASSWORD },
+      SYSTEM_CONTEXT,
+    );
     const found = await app.server.inject({
       method: 'GET',
       url: '/api/users?q=AB_',
@@ -192,12 +202,15 @@ describe.each(dialects())('users on %s', (dialect) => {
 
   it('lists users by username and refuses a forged cursor', async () => {
     for (const name of ['zoe', 'Bert', 'carla']) {
-      await app.users.create({
-        username: name,
-        display_name: name,
-        role: 'staff',
-        password: STRONG_PASSWORD,
-      });
+      await app.users.create(
+        {
+          username: name,
+          display_name: name,
+          role: 'staff',
+          password: STRONG_PASSWORD,
+        },
+        SYSTEM_CONTEXT,
+      );
     }
     const page = await app.server.inject({
       method: 'GET',

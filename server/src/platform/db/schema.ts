@@ -6,6 +6,13 @@
  * milliseconds (they sort and round-trip identically everywhere), booleans are 0/1 integers,
  * quantities and money are scaled integers (platform/decimal.ts).
  */
+import type {
+  AuditCheckpointsTable,
+  AuditLogsTable,
+  AuditRetentionCutsTable,
+  AuditSubjectKeysTable,
+  DataArchiveTable,
+} from '../../modules/audit/audit.store.ts';
 import type { SessionsTable } from '../../modules/auth/auth.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
@@ -23,4 +30,9 @@ export interface Database {
   stock_levels: StockLevelsTable;
   import_jobs: ImportJobsTable;
   import_errors: ImportErrorsTable;
+  enterprise_audit_logs: AuditLogsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_retention_cuts: AuditRetentionCutsTable;
+  audit_subject_keys: AuditSubjectKeysTable;
+  data_archive: DataArchiveTable;
 }

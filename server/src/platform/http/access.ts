@@ -47,6 +47,8 @@ export interface AccessGuardOptions {
   sessionCookie: string;
   csrfHeader: string;
   metricsToken: string | null;
+  /** Told of every refused request from a signed-in user (wrong role, bad CSRF token), before the 403. */
+  onDenied?(request: FastifyRequest, principal: Principal, reason: 'role' | 'csrf'): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -129,12 +131,14 @@ export function registerAccessGuard(app: FastifyInstance, options: AccessGuardOp
     if (principal.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
       const sent = request.headers[options.csrfHeader];
       if (typeof sent !== 'string' || !safeEqual(sha256Hex(sent), principal.session.csrf_hash)) {
+        await options.onDenied?.(request, principal, 'csrf');
         throw forbidden('Missing or invalid CSRF token');
       }
     }
     request.principal = principal;
     if (!allows(rule, principal.user.role)) {
       request.log.warn({ route: request.routeOptions.url, user_id: principal.user.id }, 'permission denied');
+      await options.onDenied?.(request, principal, 'role');
       throw forbidden();
     }
   });

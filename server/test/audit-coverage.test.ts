@@ -1,0 +1,131 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createTestApp, dialects, STRONG_PASSWORD, type TestApp } from './helpers/test-app.ts';
+
+/**
+ * "Every state-changing request is recorded": each write route of the API, called successfully,
+ * leaves at least one audit entry carrying that request's id. The list below must name every
+ * write route there is, so a new route without an entry fails here until it records one.
+ */
+describe.each(dialects())('every write is audited on %s', (dialect) => {
+  let app: TestApp;
+  let admin: { id: string; username: string; token: string };
+  const covered = new Map<string, LightMyRequestResponse>();
+
+  beforeAll(async () => {
+    app = await createTestApp({ dialect });
+    admin = await app.userWithToken('admin', 'root');
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  async function call(
+    route: string,
+    url: string,
+    options: { payload?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+  ) {
+    const [method] = route.split(' ') as ['POST' | 'PATCH' | 'DELETE'];
+    const response = await app.server.inject({
+      method,
+      url,
+      headers: {
+        ...(options.token === null ? {} : bearer(options.token ?? admin.token)),
+        ...options.headers,
+      },
+      ...(options.payload !== undefined ? { payload: options.payload as string } : {}),
+    });
+    expect(response.statusCode, `${route}: ${response.body}`).toBeLessThan(300);
+    covered.set(route, response);
+    return response;
+  }
+
+  it('records an entry for each write route, with the request id', async () => {
+    const user = (
+      await call('POST /api/users', '/api/users', {
+        payload: {
+          username: 'kim',
+          display_name: 'Kim',
+          role: 'staff',
+          password: STRONG_PASSWORD,
+          pin: '483920',
+        },
+      })
+    ).json();
+    await call('PATCH /api/users/:id', `/api/users/${user.id}`, { payload: { display_name: 'Kim L' } });
+    await call('POST /api/users/:id/reset-password', `/api/users/${user.id}/reset-password`, {
+      payload: { new_password: 'Fresh-password-2026' },
+    });
+    const kim = (
+      await call('POST /api/auth/login', '/api/auth/login', {
+        token: null,
+        payload: { username: 'kim', password: 'Fresh-password-2026' },
+      })
+    ).json().access_token as string;
+    await call('POST /api/auth/pin-login', '/api/auth/pin-login', {
+      token: null,
+      payload: { username: 'kim', pin: '483920' },
+    });
+    await call('POST /api/auth/change-password', '/api/auth/change-password', {
+      token: kim,
+      payload: { current_password: 'Fresh-password-2026', new_password: 'Newer-password-2027' },
+    });
+    await call('POST /api/auth/logout', '/api/auth/logout', { token: kim });
+
+    const warehouse = (
+      await call('POST /api/warehouses', '/api/warehouses', { payload: { code: 'MAIN', name: 'Main' } })
+    ).json();
+    await call('PATCH /api/warehouses/:id', `/api/warehouses/${warehouse.id}`, {
+      payload: { name: 'Main DC' },
+    });
+    const location = (
+      await call('POST /api/locations', '/api/locations', {
+        payload: { warehouse_id: warehouse.id, code: 'A1', kind: 'aisle' },
+      })
+    ).json();
+    await call('PATCH /api/locations/:id', `/api/locations/${location.id}`, { payload: { name: 'Aisle 1' } });
+    const item = (
+      await call('POST /api/items', '/api/items', {
+        payload: { item_code: 'BOLT-8', name: 'Bolt M8', base_uom: 'EA', unit_cost: '0.25' },
+      })
+    ).json();
+    await call('PATCH /api/items/:id', `/api/items/${item.id}`, { payload: { unit_cost: '0.30' } });
+    await call('POST /api/items/:id/barcodes', `/api/items/${item.id}/barcodes`, {
+      payload: { barcode: '4006381333931' },
+    });
+    const barcode = (
+      await app.server.inject({ method: 'GET', url: `/api/items/${item.id}`, headers: bearer(admin.token) })
+    ).json().barcodes[0].barcode as string;
+    await call('DELETE /api/items/:id/barcodes/:barcode', `/api/items/${item.id}/barcodes/${barcode}`);
+
+    const form = new FormData();
+    form.append('kind', 'items');
+    form.append('file', new Blob(['item_code,name,base_uom,unit_cost\nNUT-8,Nut M8,EA,0.10\n']), 'items.csv');
+    const body = new Response(form);
+    await call('POST /api/imports', '/api/imports', {
+      payload: Buffer.from(await body.arrayBuffer()),
+      headers: { 'content-type': body.headers.get('content-type')! },
+    });
+
+    for (const [route, response] of covered) {
+      const requestId = response.headers['x-request-id'] as string;
+      const rows = await app.database.db
+        .selectFrom('enterprise_audit_logs')
+        .select(['event_type', 'outcome'])
+        .where('request_id', '=', requestId)
+        .execute();
+      expect(rows.length, `${route} left no audit entry`).toBeGreaterThan(0);
+      expect(
+        rows.every((row) => row.outcome === 'success'),
+        route,
+      ).toBe(true);
+    }
+  });
+
+  it('covers every write route the API has', () => {
+    const writes = [...app.server.routeAccess.keys()].filter(
+      (key) => !key.startsWith('GET ') && !key.startsWith('HEAD ') && !key.startsWith('OPTIONS '),
+    );
+    expect([...covered.keys()].sort()).toEqual(writes.sort());
+  });
+});
