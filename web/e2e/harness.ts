@@ -165,6 +165,7 @@ export const ADMIN_NAV = [
   'Stock levels',
   'Imports',
   'Users',
+  'Audit',
   'My account',
   'API docs',
 ];

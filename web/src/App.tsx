@@ -3,6 +3,7 @@ import { type ComponentType, useEffect } from 'react';
 import { setUnauthorizedHandler } from './api/client.ts';
 import type { User } from './api/types.ts';
 import { AccountPage } from './features/account/AccountPage.tsx';
+import { AuditPage } from './features/audit/AuditPage.tsx';
 import { SignInPage } from './features/auth/SignInPage.tsx';
 import { replaceSession, useSession } from './features/auth/session.ts';
 import { ImportsPage } from './features/imports/ImportsPage.tsx';
@@ -25,6 +26,7 @@ const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/stock-levels': StockLevelsPage,
   '/imports': ImportsPage,
   '/users': UsersPage,
+  '/audit': AuditPage,
   '/account': AccountPage,
 };
 

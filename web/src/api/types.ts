@@ -129,3 +129,99 @@ export interface ImportJob {
   errors?: ImportRowError[];
   errors_total?: number;
 }
+
+export const AUDIT_CATEGORIES = ['authentication', 'data_access', 'system', 'security'] as const;
+export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];
+export const AUDIT_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type AuditSeverity = (typeof AUDIT_SEVERITIES)[number];
+export const AUDIT_OUTCOMES = ['success', 'failure', 'denied'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** One entry of the audit trail: append-only, hash-chained to the entry before it. */
+export interface AuditEntry {
+  seq: number;
+  event_id: string;
+  timestamp: string;
+  category: AuditCategory;
+  /** LOGIN, DATA_UPDATE, CONFIG_CHANGE…: see AUDIT_EVENT_TYPES in features/audit/api.ts. */
+  event_type: string;
+  severity: AuditSeverity;
+  outcome: AuditOutcome;
+  /** `<resource>.<verb>`: item.update, auth.login. */
+  action: string;
+  actor: { user_id: string | null; username: string | null; role: string | null; ip_address: string | null };
+  resource: { type: string; id: string | null } | null;
+  details: Record<string, unknown>;
+  /** Personal data by data subject; null once that subject's key was erased (GDPR). */
+  personal: Record<string, Record<string, unknown> | null>;
+  request_id: string | null;
+  trace_id: string | null;
+  hash_algorithm: string;
+  hash: string;
+  previous_hash: string;
+}
+
+/** A signed statement of the first `tree_size` entries: their Merkle root, signed with Ed25519. */
+export interface AuditCheckpoint {
+  tree_size: number;
+  /** base64 */
+  root_hash: string;
+  timestamp: string;
+  origin: string;
+  key_id: string;
+  /** base64 */
+  signature: string;
+  /** The exact text that was signed. */
+  note: string;
+}
+
+/** That an entry is in a signed checkpoint: its leaf and the path up to the checkpoint's root. */
+export interface AuditProof {
+  checkpoint: AuditCheckpoint;
+  leaf_index: number;
+  /** base64 */
+  leaf_hash: string;
+  /** base64, from the leaf up. */
+  audit_path: string[];
+  verified: boolean;
+}
+
+export interface AuditEntryWithProof {
+  entry: AuditEntry;
+  /** null while no signed checkpoint covers the entry yet. */
+  proof: AuditProof | null;
+}
+
+export interface AuditIntegrity {
+  valid: boolean;
+  checked: number;
+  first_seq: number | null;
+  last_seq: number | null;
+  checkpoints_checked: number;
+  first_bad: null | { seq: number | null; event_id: string | null; kind: string; message: string };
+  verified_at: string;
+}
+
+export interface AuditComplianceReport {
+  period: { days: number; from: string; to: string };
+  totals: {
+    entries: number;
+    by_category: Record<string, number>;
+    by_event_type: Record<string, number>;
+    by_outcome: Record<string, number>;
+    by_severity: Record<string, number>;
+  };
+  failed_sign_ins: number;
+  denied_accesses: number;
+  /** The newest configuration changes of the period (at most 100). */
+  configuration_changes: AuditEntry[];
+  integrity: AuditIntegrity;
+  latest_checkpoint: AuditCheckpoint | null;
+  generated_at: string;
+}
+
+export interface AuditPublicKey {
+  key_id: string;
+  algorithm: string;
+  public_key_pem: string;
+}

@@ -46,6 +46,12 @@ export const NAV_ITEMS: readonly NavItem[] = [
     roles: ['admin'],
     summary: 'Create accounts, set roles and PINs, deactivate people who have left, reset passwords.',
   },
+  {
+    label: 'Audit',
+    path: '/audit',
+    roles: ['admin', 'auditor'],
+    summary: 'The tamper-evident audit trail: who did what and when, its integrity, compliance reports.',
+  },
   { label: 'My account', path: '/account', roles: EVERYONE, summary: 'Change your password.' },
 ];
 
