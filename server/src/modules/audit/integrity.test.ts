@@ -1,7 +1,7 @@
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import fs from 'node:fs';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   bearer,
   createTestApp,
@@ -377,6 +377,32 @@ describe.each(dialects())('audit integrity on %s', (dialect) => {
     }
     expect(sizes.length).toBeGreaterThanOrEqual(2);
     expect((await verify()).valid).toBe(true);
+  });
+
+  it('checkpoints every AUDIT_CHECKPOINT_INTERVAL_MINUTES when fewer than N entries came', async () => {
+    await app.close();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      app = await createTestApp({
+        dialect,
+        env: { AUDIT_CHECKPOINT_EVERY_ENTRIES: '1000', AUDIT_CHECKPOINT_INTERVAL_MINUTES: '5' },
+      });
+      ({ token, username: auditor } = await app.userWithToken('auditor'));
+      await seed(3);
+      app.audit.checkpointer.start();
+      expect(await db().selectFrom('audit_checkpoints').select('tree_size').execute()).toEqual([]);
+      vi.advanceTimersByTime(5 * 60_000);
+      let sizes: number[] = [];
+      for (let i = 0; i < 100 && sizes.length === 0; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sizes = (await db().selectFrom('audit_checkpoints').select('tree_size').execute()).map(
+          (r) => r.tree_size,
+        );
+      }
+      expect(sizes).toEqual([await lastSeq()]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('applies retention: archives, removes, and the rest still verifies and proves', async () => {
