@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { redactUrl } from '../server/src/platform/db/database.ts';
+import { auditAppend } from './audit-append.ts';
+import { auditVerify } from './audit-verify.ts';
 import { authMe } from './auth-me.ts';
 import { importItems } from './import.ts';
 import type { Benchmark, BenchResult } from './lib/benchmark.ts';
@@ -20,7 +22,7 @@ import { lookup } from './lookup.ts';
  * code is non-zero only when a benchmark crashed or its run was invalid (errors, non-2xx, work
  * not done as asked).
  */
-const BENCHMARKS: readonly Benchmark[] = [authMe, lookup, importItems];
+const BENCHMARKS: readonly Benchmark[] = [authMe, lookup, importItems, auditVerify, auditAppend];
 
 type Status = 'ok' | 'invalid' | 'crashed';
 
@@ -28,7 +30,7 @@ type Status = 'ok' | 'invalid' | 'crashed';
 interface ResultRecord {
   /** The case, when a benchmark has several; null otherwise. */
   label: string | null;
-  /** The throughput compared: 'req/s', 'rows/s', … */
+  /** The throughput compared: 'req/s', 'rows/s', 'writes/s', … */
   unit: string;
   status: 'ok' | 'invalid';
   ratio: number;
@@ -53,11 +55,11 @@ interface BenchRecord {
 }
 
 function unitOf(result: BenchResult): string {
-  return result.kind === 'requests' ? 'req/s' : `${result.unit}/s`;
+  return `${result.unit}/s`;
 }
 
 function labelOf(result: BenchResult): string | null {
-  return result.kind === 'work' ? result.label : null;
+  return result.label;
 }
 
 const write = (line = '') => process.stdout.write(`${line}\n`);
@@ -68,7 +70,8 @@ function usage(): string {
     `usage: npm run bench [-- <name>...]\n\nbenchmarks:\n${names}\n\n` +
     'env: BENCH_DURATION (s per round, 8), BENCH_WARMUP (s, 3), BENCH_ROUNDS (per side, 2),\n' +
     '     BENCH_CONNECTIONS (10), BENCH_PROFILE=1 (CPU profile of the product), BENCH_KEEP_TEMP=1,\n' +
-    '     BENCH_PG_URL (PostgreSQL for import, postgres://postgres@127.0.0.1:5432/test),\n' +
+    '     BENCH_PG_URL (PostgreSQL for import, audit-verify, audit-append;\n' +
+    '     postgres://postgres@127.0.0.1:5432/test),\n' +
     '     BENCH_PRODUCT_ENV="NAME=value,..." (experiments only: product settings off their defaults)'
   );
 }
@@ -108,8 +111,10 @@ function invalidBlock(headline: string, problems: readonly string[]): void {
 }
 
 function reportRequests(bench: Benchmark, comparison: Comparison, settings: Settings): void {
-  const { product, baseline } = comparison;
+  const { product, baseline, label, unit } = comparison;
+  const per = unit.replace(/s$/, '');
   write();
+  if (label) write(`  ${label}:`);
   write(
     `  ${settings.connections} connections; ${settings.warmupSeconds} s warm-up each, then ` +
       `${settings.rounds} × ${settings.durationSeconds} s per side, alternating`,
@@ -119,7 +124,17 @@ function reportRequests(bench: Benchmark, comparison: Comparison, settings: Sett
   write();
   write(
     table([
-      ['', 'req/s', 'p50', 'p99 (worst)', 'non-2xx', 'errors', 'CPU/req', 'CPU cores', 'req/s per round'],
+      [
+        '',
+        `${unit}/s`,
+        'p50',
+        'p99 (worst)',
+        'non-2xx',
+        'errors',
+        `CPU/${per}`,
+        'CPU cores',
+        `${unit}/s per round`,
+      ],
       targetRow('product', product),
       targetRow('baseline', baseline),
     ])
@@ -129,24 +144,29 @@ function reportRequests(bench: Benchmark, comparison: Comparison, settings: Sett
   );
   write();
   write(
-    `  ratio product/baseline: ${fmtRatio(comparison.ratio)}` +
+    `  ${label ? `${label}: ` : ''}ratio product/baseline${unit === 'req' ? '' : ` ${unit}/s`}: ${fmtRatio(comparison.ratio)}` +
       `  (per round: ${comparison.roundRatios.map(fmtRatio).join(', ')})` +
       `  aim ≥ ${fmtRatio(bench.aim)}: ${verdict(comparison.ratio, bench.aim)}`,
   );
   if (comparison.cpuRatio !== null) {
     write(
-      `  CPU-based ratio (baseline CPU/req ÷ product CPU/req): ${fmtRatio(comparison.cpuRatio)}` +
-        ' (server CPU time per request, from /proc: steadier than req/s on a noisy machine)',
+      `  CPU-based ratio (baseline CPU/${per} ÷ product CPU/${per}): ${fmtRatio(comparison.cpuRatio)}` +
+        ` (server CPU time per ${per === 'req' ? 'request' : per}, from /proc: steadier than ${unit}/s on a noisy machine)`,
     );
   }
   if (baseline.cpuLoad !== null && baseline.cpuLoad < 0.8) {
     write(
-      `  note: the baseline used ${baseline.cpuLoad.toFixed(2)} cores: the load generator, not the baseline, ` +
-        'set its pace, so its req/s is a floor and the throughput ratio flatters the product.',
+      `  note: the baseline used ${baseline.cpuLoad.toFixed(2)} cores: something other than its CPU set its pace ` +
+        `(the load generator, or waits on the disk or the database), so its ${unit}/s may be a floor and the ` +
+        'throughput ratio may flatter the product.',
     );
   }
+  for (const note of comparison.notes) write(`    ${note}`);
   if (!comparison.valid) {
-    invalidBlock('errors or non-2xx responses: the figures above measure failures.', comparison.problems);
+    invalidBlock(
+      `${label ? `${label}: ` : ''}errors, non-2xx responses or work not done: the figures above measure failures.`,
+      comparison.problems,
+    );
   }
 }
 
@@ -195,11 +215,13 @@ function report(bench: Benchmark, results: readonly BenchResult[], settings: Set
   if (work.length > 0) reportWork(bench, work);
 }
 
+/** The CPU profiles written under `dir`, in sub-directories too (one per process of a case). */
 function listProfiles(dir: string | null): string[] {
   if (!dir || !fs.existsSync(dir)) return [];
   return fs
-    .readdirSync(dir)
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.cpuprofile'))
+    .sort()
     .map((file) => path.join(dir, file));
 }
 

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../server/src/platform/db/schema.ts';
 
 /**
  * The synthetic item catalogue the lookup and import benchmarks load. Item i is a pure function
@@ -130,6 +132,54 @@ export function seedCatalogue(sqliteFile: string, count: number, timestamp: stri
   } finally {
     sqlite.close();
   }
+}
+
+/**
+ * The same rows as seedCatalogue, through Kysely, so on either dialect (a PostgreSQL schema
+ * too): into a migrated product database, the product stopped, in one transaction.
+ */
+export async function insertCatalogue(db: Kysely<Database>, count: number, timestamp: string): Promise<void> {
+  const BATCH = 500;
+  await db.transaction().execute(async (trx) => {
+    for (let start = 0; start < count; start += BATCH) {
+      const batch = Array.from({ length: Math.min(BATCH, count - start) }, (_, i) =>
+        catalogueItem(start + i),
+      );
+      await trx
+        .insertInto('items')
+        .values(
+          batch.map((it) => ({
+            id: it.id,
+            item_code: it.item_code,
+            name: it.name,
+            name_key: it.name.toLowerCase(),
+            category: it.category,
+            sub_category: null,
+            base_uom: it.base_uom,
+            unit_cost_e4: it.unit_cost_cents * 100,
+            mrp_e4: null,
+            abc_class: null,
+            tracking: 'none' as const,
+            active: 1,
+            created_at: timestamp,
+            updated_at: timestamp,
+          })),
+        )
+        .execute();
+      await trx
+        .insertInto('item_barcodes')
+        .values(
+          batch.map((it) => ({
+            barcode: storedGtin(it.ean13),
+            item_id: it.id,
+            pack_qty_e3: 1000,
+            kind: 'gtin' as const,
+            created_at: timestamp,
+          })),
+        )
+        .execute();
+    }
+  });
 }
 
 export const ITEMS_CSV_HEADER = 'item_code,name,category,base_uom,unit_cost,barcode';

@@ -11,6 +11,8 @@ export interface LoadTarget {
   body?: string;
   /** A file of request paths, one a line: the requests cycle over them (see LoadRequest). */
   pathsFile?: string;
+  /** With pathsFile: the request bodies, line for line (see LoadRequest). */
+  bodiesFile?: string;
   /** The server's process id, to account its CPU time per request (Linux /proc). */
   pid?: number;
 }
@@ -59,6 +61,10 @@ export interface TargetResult {
 
 export interface Comparison {
   kind: 'requests';
+  /** Which case of the benchmark this is ('sqlite', 'postgres'); null when it has only one. */
+  label: string | null;
+  /** What one request is, plural ('req', or 'writes' when every request is one); shown as `<unit>/s`. */
+  unit: string;
   settings: CompareSettings;
   product: TargetResult;
   baseline: TargetResult;
@@ -71,7 +77,12 @@ export interface Comparison {
    * reach on a quiet machine if both were CPU-bound on one core. Null without /proc.
    */
   cpuRatio: number | null;
-  /** False when any load (warm-up included) saw an error or a non-2xx response. */
+  /** Printed under the figures (what a benchmark checked after the load): facts, not verdicts. */
+  notes: string[];
+  /**
+   * False when any load (warm-up included) saw an error or a non-2xx response, or the benchmark
+   * found afterwards that the work was not done as asked (it adds to `problems`).
+   */
   valid: boolean;
   problems: string[];
 }
@@ -154,7 +165,10 @@ export async function compare(
   targets: Record<Side, LoadTarget>,
   settings: CompareSettings,
   log: (line: string) => void,
+  options: { label?: string; unit?: string } = {},
 ): Promise<Comparison> {
+  const label = options.label ?? null;
+  const unit = options.unit ?? 'req';
   const problems: string[] = [];
   const load = async (side: Side, phase: string, seconds: number): Promise<Measured> => {
     const target = targets[side];
@@ -165,6 +179,7 @@ export async function compare(
       headers: target.headers,
       ...(target.body !== undefined ? { body: target.body } : {}),
       ...(target.pathsFile !== undefined ? { pathsFile: target.pathsFile } : {}),
+      ...(target.bodiesFile !== undefined ? { bodiesFile: target.bodiesFile } : {}),
       connections: settings.connections,
       duration: seconds,
     });
@@ -173,10 +188,10 @@ export async function compare(
     const found = problemsOf(side, phase, summary);
     problems.push(...found);
     log(
-      `  ${phase.padEnd(9)} ${side.padEnd(8)} ${fmtInt(summary.reqPerSec).padStart(8)} req/s` +
+      `  ${label ? `${label} ` : ''}${phase.padEnd(9)} ${side.padEnd(8)} ${fmtInt(summary.reqPerSec).padStart(8)} ${unit}/s` +
         `  p50 ${fmtMs(summary.latencyMs.p50)}  p99 ${fmtMs(summary.latencyMs.p99)}` +
         (cpu !== null && summary.requests > 0
-          ? `  server CPU ${fmtInt((cpu * 1e6) / summary.requests)} µs/req (${(cpu / summary.seconds).toFixed(2)} cores)`
+          ? `  server CPU ${fmtInt((cpu * 1e6) / summary.requests)} µs/${unit.replace(/s$/, '')} (${(cpu / summary.seconds).toFixed(2)} cores)`
           : '') +
         (found.length > 0 ? `  !! ${found.length} problem(s)` : ''),
     );
@@ -206,12 +221,15 @@ export async function compare(
       : null;
   return {
     kind: 'requests',
+    label,
+    unit,
     settings,
     product,
     baseline,
     ratio: baseline.reqPerSec > 0 ? product.reqPerSec / baseline.reqPerSec : 0,
     roundRatios,
     cpuRatio,
+    notes: [],
     valid: problems.length === 0,
     problems,
   };

@@ -11,6 +11,12 @@ export interface LoadRequest {
    * answers varied requests. Without it every request goes to `url`.
    */
   pathsFile?: string;
+  /**
+   * With `pathsFile`: a file of request bodies, one a line, paired with the paths line for line
+   * (a request takes path n and body n). `{{send}}` in a body becomes a token unique to that send
+   * (this worker's start and a counter), so a write sent again still changes what it writes.
+   */
+  bodiesFile?: string;
   connections: number;
   /** Seconds. */
   duration: number;

@@ -38,31 +38,54 @@ function parseRequest(raw: string | undefined): LoadRequest {
   if (!Number.isInteger(request.connections) || request.connections < 1 || request.connections > 1000) {
     fail(`connections must be 1-1000, got ${request.connections}`);
   }
+  if (request.bodiesFile !== undefined && request.pathsFile === undefined) {
+    fail('bodiesFile needs a pathsFile to pair its bodies with');
+  }
   return request;
 }
 
-/**
- * The paths of `pathsFile` as one dynamic request: every send takes the next path, whichever
- * connection sends it (autocannon would start each connection at the first of a static list).
- */
-function cyclingRequests(file: string): autocannon.Request[] {
-  let paths: string[];
+function readLines(file: string, what: string): string[] {
+  let lines: string[];
   try {
-    paths = fs
+    lines = fs
       .readFileSync(file, 'utf8')
       .split('\n')
       .filter((line) => line !== '');
   } catch (error) {
-    fail(`cannot read the paths file ${file}: ${error instanceof Error ? error.message : error}`);
+    fail(`cannot read the ${what} file ${file}: ${error instanceof Error ? error.message : error}`);
   }
-  if (paths.length === 0) fail(`the paths file ${file} is empty`);
+  if (lines.length === 0) fail(`the ${what} file ${file} is empty`);
+  return lines;
+}
+
+/** Replaced in a body by a token unique to the send: see LoadRequest.bodiesFile. */
+const SEND_PLACEHOLDER = '{{send}}';
+
+/**
+ * The paths of `pathsFile` (and the bodies of `bodiesFile`, line for line) as one dynamic
+ * request: every send takes the next line, whichever connection sends it (autocannon would
+ * start each connection at the first of a static list).
+ */
+function cyclingRequests(pathsFile: string, bodiesFile: string | undefined): autocannon.Request[] {
+  const paths = readLines(pathsFile, 'paths');
   const bad = paths.find((line) => !line.startsWith('/') || /\s/.test(line));
-  if (bad !== undefined) fail(`not a request path (${file}): ${bad.slice(0, 100)}`);
+  if (bad !== undefined) fail(`not a request path (${pathsFile}): ${bad.slice(0, 100)}`);
+  const bodies = bodiesFile === undefined ? null : readLines(bodiesFile, 'bodies');
+  if (bodies && bodies.length !== paths.length) {
+    fail(`${bodiesFile} has ${bodies.length} bodies for the ${paths.length} paths of ${pathsFile}`);
+  }
+  // Unique across loads too: each load is a new worker, started at its own millisecond.
+  const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
+  let sends = 0;
   let next = 0;
   return [
     {
       setupRequest: (sent) => {
         sent.path = paths[next] as string;
+        if (bodies) {
+          sends += 1;
+          sent.body = (bodies[next] as string).replaceAll(SEND_PLACEHOLDER, `${run}.${sends.toString(36)}`);
+        }
         next = next + 1 === paths.length ? 0 : next + 1;
         return sent;
       },
@@ -77,7 +100,9 @@ const result = await autocannon({
   method: request.method,
   headers: request.headers,
   ...(request.body !== undefined ? { body: request.body } : {}),
-  ...(request.pathsFile !== undefined ? { requests: cyclingRequests(request.pathsFile) } : {}),
+  ...(request.pathsFile !== undefined
+    ? { requests: cyclingRequests(request.pathsFile, request.bodiesFile) }
+    : {}),
   connections: request.connections,
   duration: request.duration,
   timeout: 10,

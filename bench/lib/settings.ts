@@ -18,8 +18,8 @@ export interface Settings {
    */
   productEnv: Record<string, string>;
   /**
-   * A PostgreSQL database the import benchmark may create schemas in (and drops them after),
-   * as a superuser: it asks for a CHECKPOINT before each side (BENCH_PG_URL).
+   * A PostgreSQL database the import and audit benchmarks may create schemas in (and drop them
+   * after), as a superuser: import asks for a CHECKPOINT before each side (BENCH_PG_URL).
    */
   pgUrl: string;
 }
