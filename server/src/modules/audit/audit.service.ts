@@ -39,6 +39,8 @@ export interface AuditTrail {
   append(trx: Kysely<Database>, context: AuditContext, events: readonly AuditEvent[]): Promise<void>;
   /** An event with no change of its own (failed sign-in, denied request), in its own transaction. */
   record(context: AuditContext, event: AuditEvent): Promise<void>;
+  /** GDPR erasure: the person's key is destroyed; their entries stay, verifiable and unreadable. */
+  eraseSubject(subject: string): Promise<void>;
   /** Called with the last new seq after entries were committed (the checkpointer listens). */
   onAppended(listener: (lastSeq: number) => void): void;
 }
@@ -107,16 +109,32 @@ export function createAuditTrail(deps: {
   const { database, clock, ids, enabled, algorithm } = deps;
   const listeners: ((lastSeq: number) => void)[] = [];
 
-  async function toRows(
+  const queries = store.appendQueries(database.db);
+  /**
+   * Subject keys known to be committed. Filled only after a commit, so a key created by a
+   * transaction that rolled back is never used again. An erasure elsewhere leaves a copy here
+   * until restart: what it seals then is unreadable anyway, as the stored key is gone.
+   */
+  const keyCache = new Map<string, Buffer>();
+
+  async function keyFor(trx: Kysely<Database>, subject: string, now: string): Promise<Buffer | null> {
+    const cached = keyCache.get(subject);
+    if (cached) return cached;
+    const stored = await queries.subjectKey(trx, subject);
+    return stored === undefined ? subjectKeys.keyFor(trx, subject, now) : stored;
+  }
+
+  type Prepared = Omit<AuditRow, 'seq' | 'previous_hash' | 'hash'>;
+
+  /** Everything but the place in the chain: done before the append lock is taken. */
+  async function prepare(
     trx: Kysely<Database>,
     context: AuditContext,
     events: readonly AuditEvent[],
-    tail: store.Tail | null,
-  ): Promise<AuditRow[]> {
-    const rows: AuditRow[] = [];
-    let seq = tail?.seq ?? 0;
-    let previous = tail?.hash ?? genesisHash(algorithm);
+    usedKeys: Map<string, Buffer>,
+  ): Promise<Prepared[]> {
     const timestamp = clock.now().toISOString();
+    const prepared: Prepared[] = [];
     for (const event of events) {
       assertNoSecrets(event.details, 'details');
       const actor: AuditActor = { ...context.actor, ...event.actor };
@@ -129,15 +147,15 @@ export function createAuditTrail(deps: {
       if (subject && fromActor) plain.set(subject, { ...plain.get(subject), actor: fromActor });
       const sealed: Record<string, string> = {};
       for (const [who, data] of plain) {
-        const key = await subjectKeys.keyFor(trx, who, timestamp);
+        const key = await keyFor(trx, who, timestamp);
         // An erased subject gets nothing new written about them.
-        if (key) sealed[who] = sealPersonal(key, eventId, who, data);
+        if (!key) continue;
+        usedKeys.set(who, key);
+        sealed[who] = sealPersonal(key, eventId, who, data);
       }
 
       const outcome = event.outcome ?? 'success';
-      seq += 1;
-      const row: Omit<AuditRow, 'hash'> = {
-        seq,
+      prepared.push({
         event_id: eventId,
         timestamp,
         category: categoryOf(event.type),
@@ -155,13 +173,9 @@ export function createAuditTrail(deps: {
         request_id: context.request_id,
         trace_id: context.trace_id,
         hash_algorithm: algorithm,
-        previous_hash: previous,
-      };
-      const hash = entryHash(row);
-      rows.push({ ...row, hash });
-      previous = hash;
+      });
     }
-    return rows;
+    return prepared;
   }
 
   /** The seq of the last entry written, or null when nothing was. */
@@ -169,13 +183,42 @@ export function createAuditTrail(deps: {
     trx: Kysely<Database>,
     context: AuditContext,
     events: readonly AuditEvent[],
+    usedKeys = new Map<string, Buffer>(),
   ): Promise<number | null> {
     if (!enabled || events.length === 0) return null;
+    const prepared = await prepare(trx, context, events, usedKeys);
+    // From here to commit, appends are serialized: keep it short.
     await store.lockAppends(trx, database.dialect);
-    const tail = await store.readTail(trx);
-    const rows = await toRows(trx, context, events, tail);
-    await store.insertEntries(trx, rows);
-    return rows[rows.length - 1]!.seq;
+    const tail = await queries.readTail(trx);
+    let seq = tail?.seq ?? 0;
+    let previous = tail?.hash ?? genesisHash(algorithm);
+    const rows: AuditRow[] = [];
+    for (const entry of prepared) {
+      seq += 1;
+      const row = { ...entry, seq, previous_hash: previous };
+      const hash = entryHash(row);
+      rows.push({ ...row, hash });
+      previous = hash;
+    }
+    await queries.insert(trx, rows);
+    return seq;
+  }
+
+  /** Runs `work` in a transaction that ends with the appends; caches keys once committed. */
+  async function inTransaction<T>(
+    context: AuditContext,
+    work: (trx: Kysely<Database>) => Promise<{ value: T; events: readonly AuditEvent[] }>,
+  ): Promise<T> {
+    const usedKeys = new Map<string, Buffer>();
+    let lastSeq: number | null = null;
+    const value = await database.db.transaction().execute(async (trx) => {
+      const done = await work(trx);
+      lastSeq = await appendRows(trx, context, done.events, usedKeys);
+      return done.value;
+    });
+    for (const [subject, key] of usedKeys) keyCache.set(subject, key);
+    appended(lastSeq);
+    return value;
   }
 
   function appended(lastSeq: number | null) {
@@ -190,22 +233,22 @@ export function createAuditTrail(deps: {
       // The caller commits later; listeners read committed state, so a moment later is fine.
       if (lastSeq !== null) setImmediate(() => appended(lastSeq));
     },
-    async transaction(context, work) {
-      const events: AuditEvent[] = [];
-      let lastSeq: number | null = null;
-      const result = await database.db.transaction().execute(async (trx) => {
+    transaction(context, work) {
+      return inTransaction(context, async (trx) => {
+        const events: AuditEvent[] = [];
         const value = await work(trx, (event) => {
           events.push(event);
         });
-        lastSeq = await appendRows(trx, context, events);
-        return value;
+        return { value, events };
       });
-      appended(lastSeq);
-      return result;
     },
     async record(context, event) {
       if (!enabled) return;
-      appended(await database.db.transaction().execute((trx) => appendRows(trx, context, [event])));
+      await inTransaction(context, async () => ({ value: undefined, events: [event] }));
+    },
+    async eraseSubject(subject) {
+      await subjectKeys.erase(database.db, subject, clock.now().toISOString());
+      keyCache.delete(subject);
     },
     onAppended(listener) {
       listeners.push(listener);

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
+import { compileOnce } from '../../platform/db/compiled-query.ts';
 import type { Database } from '../../platform/db/schema.ts';
-import type { AuditRow } from './entry-hash.ts';
+import { AUDIT_COLUMNS, type AuditRow } from './entry-hash.ts';
 
 export type AuditLogsTable = AuditRow;
 
@@ -55,6 +56,41 @@ export interface Tail {
   hash: string;
 }
 
+/**
+ * The queries on every audited write, built and compiled once: building a 20-column insert with
+ * Kysely costs more than SQLite takes to run it. Each takes the transaction to run in.
+ */
+export function appendQueries(db: Db) {
+  const lastEntry = compileOnce<Database, never, Tail>(db, () =>
+    db.selectFrom('enterprise_audit_logs').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1),
+  );
+  const insert = compileOnce<Database, keyof AuditRow, never>(db, (param) =>
+    db
+      .insertInto('enterprise_audit_logs')
+      .values(
+        Object.fromEntries(AUDIT_COLUMNS.map((column) => [column, param(column)])) as unknown as AuditRow,
+      ),
+  );
+  const subjectKey = compileOnce<Database, 'subject', { key_material: string | null }>(db, (param) =>
+    db.selectFrom('audit_subject_keys').select('key_material').where('subject_id', '=', param('subject')),
+  );
+  return {
+    async readTail(trx: Db): Promise<Tail | null> {
+      const { rows } = await lastEntry({} as Record<never, unknown>, trx);
+      return rows[0] ?? (await latestCut(trx));
+    },
+    async insert(trx: Db, rows: readonly AuditRow[]): Promise<void> {
+      for (const row of rows) await insert(row, trx);
+    },
+    /** The stored key: a Buffer, null when erased, undefined when the subject has none yet. */
+    async subjectKey(trx: Db, subject: string): Promise<Buffer | null | undefined> {
+      const { rows } = await subjectKey({ subject }, trx);
+      if (rows.length === 0) return undefined;
+      return rows[0]!.key_material ? Buffer.from(rows[0]!.key_material, 'base64') : null;
+    },
+  };
+}
+
 /** The last entry, or where retention cut the log, or nothing yet. */
 export async function readTail(db: Db): Promise<Tail | null> {
   const last = await db
@@ -76,10 +112,6 @@ export async function latestCut(db: Db): Promise<Tail | null> {
     .limit(1)
     .executeTakeFirst();
   return cut ?? null;
-}
-
-export async function insertEntries(db: Db, rows: AuditRow[]): Promise<void> {
-  await db.insertInto('enterprise_audit_logs').values(rows).execute();
 }
 
 export async function maxSeq(db: Db): Promise<number> {

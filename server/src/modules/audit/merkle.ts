@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 
 /**
  * RFC 6962 / RFC 9162 (section 2.1) Merkle tree over SHA-256, for the tamper-evident audit log.
@@ -16,20 +16,32 @@ import { createHash } from 'node:crypto';
 /** Size in bytes of every hash in the tree. */
 export const HASH_SIZE = 32;
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
+/**
+ * One scratch buffer for the prefixed input: a one-shot hash over it costs about half of a
+ * createHash().update().update().digest() chain, and verification hashes every leaf.
+ */
+let scratch = Buffer.alloc(256);
+
+function prefixedHash(prefix: number, first: Uint8Array, second?: Uint8Array): Buffer {
+  const length = 1 + first.length + (second?.length ?? 0);
+  if (length > scratch.length) scratch = Buffer.alloc(Math.max(length, scratch.length * 2));
+  scratch[0] = prefix;
+  scratch.set(first, 1);
+  if (second) scratch.set(second, 1 + first.length);
+  return oneShotHash('sha256', scratch.subarray(0, length), 'buffer');
+}
 
 /** MTH({}) = SHA-256 of the empty string. Treat as read-only; functions here return copies of it. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
 /** MTH({d}) = SHA-256(0x00 || d). */
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  return prefixedHash(0x00, data);
 }
 
 /** The hash of an interior node: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return prefixedHash(0x01, left, right);
 }
 
 // ---------------------------------------------------------------------------------------------
