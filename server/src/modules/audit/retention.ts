@@ -52,6 +52,8 @@ export async function applyAuditRetention(deps: {
 
   const archived = await trail.transaction(SYSTEM_CONTEXT, async (trx, record) => {
     await store.lockAppends(trx, database.dialect);
+    // Another instance may have cut the log meanwhile: then there is nothing left to do.
+    if (((await store.latestCut(trx))?.seq ?? 0) >= through) return 0;
     let count = 0;
     for await (const batch of store.entryBatches(trx, AUDIT_COLUMNS, { after: previousCut, through })) {
       await trx
