@@ -28,6 +28,8 @@ import { locationsRoutes } from './modules/locations/locations.routes.ts';
 import { createLocationsService } from './modules/locations/locations.service.ts';
 import { warehousesRoutes } from './modules/locations/warehouses.routes.ts';
 import { createWarehousesService } from './modules/locations/warehouses.service.ts';
+import { createSecurityEvents } from './modules/security/events/security-events.service.ts';
+import { securityRoutes } from './modules/security/security.routes.ts';
 import { stockLevelsRoutes } from './modules/stock-levels/stock-levels.routes.ts';
 import { createStockLevelsService } from './modules/stock-levels/stock-levels.service.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -149,10 +151,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     policy: {
       idleTimeoutMinutes: config.sessionIdleTimeoutMinutes,
       absoluteTimeoutHours: config.sessionAbsoluteTimeoutHours,
+      maxConcurrent: config.maxConcurrentSessions,
     },
   });
   const users = createUsersService({ db, clock, ids, hasher, sessions, audit: trail });
-  const auth = await createAuthService({ users, sessions, hasher, audit: trail });
+  const securityEvents = createSecurityEvents({ db, clock, ids, trail });
+  const auth = await createAuthService({ users, sessions, hasher, audit: trail, securityEvents });
   const warehouses = createWarehousesService({ db, clock, ids, audit: trail });
   const locations = createLocationsService({ db, clock, ids, audit: trail });
   const items = createItemsService({ db, clock, ids, audit: trail });
@@ -175,17 +179,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sessionCookie: SESSION_COOKIE,
     csrfHeader: CSRF_HEADER,
     metricsToken: config.metricsToken,
-    onDenied: (request, principal, reason) =>
-      trail.record(
-        { ...auditContextOf(request), actor: { ...auditContextOf(request).actor, ...actorOf(principal) } },
+    onDenied: (request, principal, reason) => {
+      const context = auditContextOf(request);
+      return securityEvents.recordAlone(
+        { ...context, actor: { ...context.actor, ...actorOf(principal) } },
         {
           type: 'PERMISSION_DENIED',
           action: reason === 'csrf' ? 'request.csrf_rejected' : 'request.forbidden',
-          outcome: 'denied',
-          resource: { type: 'route', id: `${request.method} ${request.routeOptions.url}` },
           details: { method: request.method, route: request.routeOptions.url ?? null, reason },
         },
-      ),
+      );
+    },
   });
 
   // OpenAPI: generated from the route schemas registered below.
@@ -251,6 +255,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(itemsRoutes(items));
   await server.register(stockLevelsRoutes(stockLevels));
   await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
+  await server.register(securityRoutes({ events: securityEvents, sessions, users, trail }));
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).

@@ -83,6 +83,9 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'GET /api/enterprise/audit/public-key': 'admin,auditor',
       'GET /api/enterprise/audit/proofs/inclusion': 'admin,auditor',
       'GET /api/enterprise/audit/proofs/consistency': 'admin,auditor',
+      'GET /api/enterprise/security/events': 'admin,auditor',
+      'GET /api/enterprise/security/sessions/:user_id': 'admin',
+      'DELETE /api/enterprise/security/sessions/:user_id': 'admin',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

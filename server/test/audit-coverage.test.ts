@@ -71,6 +71,10 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
       payload: { current_password: 'Fresh-password-2026', new_password: 'Newer-password-2027' },
     });
     await call('POST /api/auth/logout', '/api/auth/logout', { token: kim });
+    await call(
+      'DELETE /api/enterprise/security/sessions/:user_id',
+      `/api/enterprise/security/sessions/${user.id}`,
+    );
 
     const warehouse = (
       await call('POST /api/warehouses', '/api/warehouses', { payload: { code: 'MAIN', name: 'Main' } })

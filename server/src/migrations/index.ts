@@ -6,6 +6,7 @@ import { migration0004Imports } from './0004_imports.ts';
 import { migration0005LocationSubtreeIndex } from './0005_location_subtree_index.ts';
 import { migration0006ImportJobDetails } from './0006_import_job_details.ts';
 import { migration0007Audit } from './0007_audit.ts';
+import { migration0008SecurityEvents } from './0008_security_events.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -16,4 +17,5 @@ export const migrations: readonly MigrationModule[] = [
   migration0005LocationSubtreeIndex,
   migration0006ImportJobDetails,
   migration0007Audit,
+  migration0008SecurityEvents,
 ];

@@ -14,7 +14,14 @@ export const AUDIT_EVENT_TYPES = {
     'DATA_BULK_OPERATION',
   ],
   system: ['CONFIG_CHANGE', 'BACKUP', 'RESTORE', 'MIGRATION'],
-  security: ['IP_BLOCKED', 'RATE_LIMITED', 'PERMISSION_DENIED', 'SESSION_TERMINATED'],
+  security: [
+    'IP_BLOCKED',
+    'RATE_LIMITED',
+    'PERMISSION_DENIED',
+    'SESSION_TERMINATED',
+    'ACCOUNT_LOCKED',
+    'ACCOUNT_UNLOCKED',
+  ],
 } as const;
 
 export type AuditCategory = keyof typeof AUDIT_EVENT_TYPES;
@@ -45,6 +52,7 @@ export function defaultSeverity(type: AuditEventType, outcome: AuditOutcome): Au
     case 'RATE_LIMITED':
       return 'medium';
     case 'IP_BLOCKED':
+    case 'ACCOUNT_LOCKED':
     case 'MFA_DISABLE':
     case 'RESTORE':
       return 'high';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testHasher } from '../../../test/helpers/test-app.ts';
 import type { AuditTrail } from '../audit/audit.service.ts';
 import { SYSTEM_CONTEXT } from '../audit/events.ts';
+import type { SecurityEvents } from '../security/events/security-events.service.ts';
 import type { UsersService } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.store.ts';
 import { createAuthService } from './auth.service.ts';
@@ -39,6 +40,7 @@ describe('sign-in cost does not reveal whether a user exists', () => {
         csrfToken: 'c',
         sessionId: 's',
         expiresAt: '2030-01-01T00:00:00.000Z',
+        ended: [],
       }),
     } as unknown as SessionsService;
     // Every attempt, failed or not, goes to the audit trail; here it only has to accept them.
@@ -53,7 +55,8 @@ describe('sign-in cost does not reveal whether a user exists', () => {
         work: (trx: unknown, record: (e: { type: string }) => void) => unknown,
       ) => work(undefined, (event) => recorded.push(event.type)),
     } as unknown as AuditTrail;
-    const auth = await createAuthService({ users, sessions, hasher, audit });
+    const securityEvents = {} as SecurityEvents;
+    const auth = await createAuthService({ users, sessions, hasher, audit, securityEvents });
     const client = { ip: null, userAgent: null };
 
     const attempts: [string, () => Promise<unknown>][] = [

@@ -1,6 +1,7 @@
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditTrail } from '../audit/audit.service.ts';
 import type { AuditContext } from '../audit/events.ts';
+import type { SecurityEvents } from '../security/events/security-events.service.ts';
 import { toUser, type User, type UsersService } from '../users/users.service.ts';
 import type { PasswordHasher } from './credentials.ts';
 import type { NewSession, SessionsService } from './sessions.service.ts';
@@ -35,8 +36,9 @@ export async function createAuthService(deps: {
   sessions: SessionsService;
   hasher: PasswordHasher;
   audit: AuditTrail;
+  securityEvents: SecurityEvents;
 }): Promise<AuthService> {
-  const { users, sessions, hasher, audit } = deps;
+  const { users, sessions, hasher, audit, securityEvents } = deps;
   // A real argon2id hash of a random secret, so a miss costs what a hit costs.
   const decoyHash = await hasher.hash(`decoy-${Math.random()}-${Date.now()}`);
 
@@ -65,12 +67,27 @@ export async function createAuthService(deps: {
     }
     const session = await audit.transaction(context, async (trx, record) => {
       const created = await sessions.create(row.id, method, client, trx);
+      const actor = { user_id: row.id, username: row.username, role: row.role };
+      const signedIn = { ...context, actor: { ...context.actor, ...actor } };
+      for (const ended of created.ended) {
+        // The oldest session gave way to this one (MAX_CONCURRENT_SESSIONS).
+        record(
+          await securityEvents.record(trx, signedIn, {
+            type: 'SESSION_TERMINATED',
+            action: 'session.limit',
+            severity: 'low',
+            outcome: 'success',
+            user_id: row.id,
+            details: { session_id: ended, reason: 'session_limit' },
+          }),
+        );
+      }
       record({
         type: 'LOGIN',
         action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
         resource: { type: 'session', id: created.sessionId },
         details: { method, expires_at: created.expiresAt },
-        actor: { user_id: row.id, username: row.username, role: row.role },
+        actor,
       });
       return created;
     });

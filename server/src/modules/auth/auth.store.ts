@@ -143,3 +143,31 @@ export async function countActiveUsers(db: Db, now: string): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** A user's live sessions, newest first: what they can see and an admin can end. */
+export async function listLiveSessions(db: Db, userId: string, now: string) {
+  return db
+    .selectFrom('security_sessions')
+    .select(['id', 'auth_method', 'ip_address', 'user_agent', 'created_at', 'last_seen_at', 'expires_at'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('idle_expires_at', '>', now)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+}
+
+/** Ends every live session of the user but the newest `keep`; returns the ended ids. */
+export async function revokeBeyond(db: Db, userId: string, keep: number, now: string, reason: string) {
+  const live = await listLiveSessions(db, userId, now);
+  const ended = live.slice(keep).map((session) => session.id);
+  if (ended.length > 0) {
+    await db
+      .updateTable('security_sessions')
+      .set({ revoked_at: now, revoked_reason: reason })
+      .where('id', 'in', ended)
+      .execute();
+  }
+  return ended;
+}

@@ -11,6 +11,8 @@ import * as store from './auth.store.ts';
 export interface SessionPolicy {
   idleTimeoutMinutes: number;
   absoluteTimeoutHours: number;
+  /** MAX_CONCURRENT_SESSIONS: a new session beyond it ends the user's oldest. */
+  maxConcurrent: number;
 }
 
 export interface NewSession {
@@ -19,6 +21,18 @@ export interface NewSession {
   csrfToken: string;
   sessionId: string;
   expiresAt: string;
+  /** The user's oldest sessions this one ended (MAX_CONCURRENT_SESSIONS). */
+  ended: string[];
+}
+
+export interface SessionView {
+  id: string;
+  auth_method: string;
+  ip_address: string | null;
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
 }
 
 export interface SessionsService {
@@ -38,6 +52,8 @@ export interface SessionsService {
     trx?: Kysely<Database>,
   ): Promise<number>;
   countActiveUsers(): Promise<number>;
+  /** A user's live sessions, newest first; never a token. */
+  listForUser(userId: string): Promise<SessionView[]>;
 }
 
 /** Sliding expiry is written at most once per this interval, so most requests only read. */
@@ -76,7 +92,14 @@ export function createSessionsService(deps: {
         revoked_at: null,
         revoked_reason: null,
       });
-      return { token, csrfToken, sessionId, expiresAt };
+      const ended = await store.revokeBeyond(
+        trx,
+        userId,
+        policy.maxConcurrent,
+        now.toISOString(),
+        'session_limit',
+      );
+      return { token, csrfToken, sessionId, expiresAt, ended };
     },
 
     async authenticate(token) {
@@ -103,5 +126,7 @@ export function createSessionsService(deps: {
       store.revokeUserSessions(trx, userId, clock.now().toISOString(), reason, exceptSessionId),
 
     countActiveUsers: () => store.countActiveUsers(db, clock.now().toISOString()),
+
+    listForUser: (userId) => store.listLiveSessions(db, userId, clock.now().toISOString()),
   };
 }

@@ -17,6 +17,7 @@ import type { SessionsTable } from '../../modules/auth/auth.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
+import type { SecurityEventsTable } from '../../modules/security/events/security-events.service.ts';
 import type { StockLevelsTable } from '../../modules/stock-levels/stock-levels.store.ts';
 import type { UsersTable } from '../../modules/users/users.store.ts';
 
@@ -35,4 +36,5 @@ export interface Database {
   audit_retention_cuts: AuditRetentionCutsTable;
   audit_subject_keys: AuditSubjectKeysTable;
   data_archive: DataArchiveTable;
+  security_events: SecurityEventsTable;
 }

@@ -1,0 +1,149 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../../../platform/clock.ts';
+import type { Database } from '../../../platform/db/schema.ts';
+import { decodeCursor, type Page, toPage } from '../../../platform/http/pagination.ts';
+import type { IdGenerator } from '../../../platform/ids.ts';
+import type { AuditTrail } from '../../audit/audit.service.ts';
+import {
+  type AuditContext,
+  type AuditEvent,
+  type AuditSeverity,
+  defaultSeverity,
+  type JsonObject,
+} from '../../audit/events.ts';
+
+/** The security events the product raises; each is also an entry in the audit trail. */
+export const SECURITY_EVENT_TYPES = [
+  'IP_BLOCKED',
+  'RATE_LIMITED',
+  'PERMISSION_DENIED',
+  'SESSION_TERMINATED',
+  'ACCOUNT_LOCKED',
+  'ACCOUNT_UNLOCKED',
+] as const;
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
+
+export interface SecurityEventsTable {
+  id: string;
+  timestamp: string;
+  event_type: SecurityEventType;
+  severity: AuditSeverity;
+  user_id: string | null;
+  ip_address: string | null;
+  details: string;
+  request_id: string | null;
+}
+
+export interface SecurityEvent {
+  type: SecurityEventType;
+  /** What happened, as the audit action: `request.forbidden`, `session.limit`... */
+  action: string;
+  severity?: AuditSeverity;
+  /** The user it concerns (the locked account, whose session ended), when not the actor. */
+  user_id?: string | null;
+  details?: JsonObject;
+  outcome?: AuditEvent['outcome'];
+}
+
+export interface SecurityEventView {
+  id: string;
+  timestamp: string;
+  event_type: SecurityEventType;
+  severity: AuditSeverity;
+  user_id: string | null;
+  ip_address: string | null;
+  details: JsonObject;
+  request_id: string | null;
+}
+
+export interface SecurityEvents {
+  /** Within the caller's transaction, with its audit entry; call it before the trail appends. */
+  record(trx: Kysely<Database>, context: AuditContext, event: SecurityEvent): Promise<AuditEvent>;
+  /** An event on its own (a refused request): its own transaction, row and audit entry together. */
+  recordAlone(context: AuditContext, event: SecurityEvent): Promise<void>;
+  list(filter: {
+    severity?: AuditSeverity;
+    type?: SecurityEventType;
+    cursor?: string;
+    limit: number;
+  }): Promise<Page<SecurityEventView>>;
+}
+
+const isKey = (key: unknown[]) =>
+  key.length === 2 && typeof key[0] === 'string' && typeof key[1] === 'string';
+
+export function createSecurityEvents(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  ids: IdGenerator;
+  trail: AuditTrail;
+}): SecurityEvents {
+  const { db, clock, ids, trail } = deps;
+
+  async function insert(
+    trx: Kysely<Database>,
+    context: AuditContext,
+    event: SecurityEvent,
+  ): Promise<AuditEvent> {
+    const outcome = event.outcome ?? (event.type === 'ACCOUNT_UNLOCKED' ? 'success' : 'denied');
+    const severity = event.severity ?? defaultSeverity(event.type, outcome);
+    await trx
+      .insertInto('security_events')
+      .values({
+        id: ids.uuid(),
+        timestamp: clock.now().toISOString(),
+        event_type: event.type,
+        severity,
+        user_id: event.user_id ?? context.actor.user_id,
+        ip_address: context.actor.ip_address,
+        details: JSON.stringify(event.details ?? {}),
+        request_id: context.request_id,
+      })
+      .execute();
+    return {
+      type: event.type,
+      action: event.action,
+      severity,
+      outcome,
+      actor: { ...context.actor },
+      ...(event.user_id ? { resource: { type: 'user', id: event.user_id } } : {}),
+      details: event.details ?? {},
+    };
+  }
+
+  return {
+    record: insert,
+
+    async recordAlone(context, event) {
+      await trail.transaction(context, async (trx, record) => {
+        record(await insert(trx, context, event));
+      });
+    },
+
+    async list({ severity, type, cursor, limit }) {
+      let query = db.selectFrom('security_events').selectAll();
+      if (severity) query = query.where('severity', '=', severity);
+      if (type) query = query.where('event_type', '=', type);
+      if (cursor) {
+        const [timestamp, id] = decodeCursor<[string, string]>(cursor, isKey);
+        query = query.where((eb) =>
+          eb.or([
+            eb('timestamp', '<', timestamp),
+            eb.and([eb('timestamp', '=', timestamp), eb('id', '<', id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('timestamp', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      return toPage(
+        rows,
+        limit,
+        (row) => ({ ...row, details: JSON.parse(row.details) as JsonObject }),
+        (row) => [row.timestamp, row.id],
+      );
+    },
+  };
+}

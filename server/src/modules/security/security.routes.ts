@@ -1,0 +1,145 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { access } from '../../platform/http/access.ts';
+import { errorResponses } from '../../platform/http/openapi.ts';
+import { CursorQuery, LimitQuery, pageSchema } from '../../platform/http/pagination.ts';
+import type { AuditTrail } from '../audit/audit.service.ts';
+import { auditContextOf, SEVERITIES } from '../audit/events.ts';
+import type { SessionsService } from '../auth/sessions.service.ts';
+import type { UsersService } from '../users/users.service.ts';
+import { SECURITY_EVENT_TYPES, type SecurityEvents } from './events/security-events.service.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
+  Type.Union([schema, Type.Null()]);
+const oneOf = (values: readonly string[]) => Type.Unsafe<string>({ type: 'string', enum: [...values] });
+
+const SecurityEventSchema = Type.Object(
+  {
+    id: Type.String(),
+    timestamp: Type.String({ format: 'date-time' }),
+    event_type: oneOf(SECURITY_EVENT_TYPES),
+    severity: oneOf(SEVERITIES),
+    user_id: Nullable(Type.String()),
+    ip_address: Nullable(Type.String()),
+    details: Type.Object({}, { additionalProperties: true }),
+    request_id: Nullable(Type.String()),
+  },
+  { title: 'SecurityEvent' },
+);
+
+const SessionSchema = Type.Object(
+  {
+    id: Type.String(),
+    auth_method: Type.String({ description: 'password | pin' }),
+    ip_address: Nullable(Type.String()),
+    user_agent: Nullable(Type.String({ description: 'The device, as its browser names itself' })),
+    created_at: Type.String({ format: 'date-time' }),
+    last_seen_at: Type.String({ format: 'date-time' }),
+    expires_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'UserSession' },
+);
+
+const UserIdParams = Type.Object({ user_id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** The guide's security endpoints for events and sessions. Admins act; auditors may read events. */
+export function securityRoutes(deps: {
+  events: SecurityEvents;
+  sessions: SessionsService;
+  users: UsersService;
+  trail: AuditTrail;
+}): FastifyPluginAsyncTypebox {
+  const { events, sessions, users, trail } = deps;
+  return async (app) => {
+    const tags = ['security'];
+
+    app.get(
+      '/api/enterprise/security/events',
+      {
+        config: { access: access.roles('admin', 'auditor') },
+        schema: {
+          tags,
+          summary: 'Security events, newest first',
+          querystring: Type.Object(
+            {
+              severity: Type.Optional(oneOf(SEVERITIES)),
+              type: Type.Optional(oneOf(SECURITY_EVENT_TYPES)),
+              cursor: CursorQuery,
+              limit: LimitQuery,
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: pageSchema(SecurityEventSchema, 'SecurityEventPage'),
+            ...errorResponses(400, 401, 403),
+          },
+        },
+      },
+      async (request) => {
+        const { limit = 50, severity, type, cursor } = request.query;
+        return events.list({
+          limit,
+          ...(severity ? { severity: severity as never } : {}),
+          ...(type ? { type: type as never } : {}),
+          ...(cursor ? { cursor } : {}),
+        });
+      },
+    );
+
+    app.get(
+      '/api/enterprise/security/sessions/:user_id',
+      {
+        config: { access: access.roles('admin') },
+        schema: {
+          tags,
+          summary: "A user's live sessions (device, address, times; never a token)",
+          params: UserIdParams,
+          response: {
+            200: Type.Object({ items: Type.Array(SessionSchema) }),
+            ...errorResponses(401, 403, 404),
+          },
+        },
+      },
+      async (request) => {
+        await users.get(request.params.user_id);
+        return { items: await sessions.listForUser(request.params.user_id) };
+      },
+    );
+
+    app.delete(
+      '/api/enterprise/security/sessions/:user_id',
+      {
+        config: { access: access.roles('admin') },
+        schema: {
+          tags,
+          summary: "End all of a user's sessions, effective on their next request",
+          params: UserIdParams,
+          response: {
+            200: Type.Object({ terminated: Type.Integer() }),
+            ...errorResponses(401, 403, 404),
+          },
+        },
+      },
+      async (request) => {
+        const userId = request.params.user_id;
+        await users.get(userId);
+        const context = auditContextOf(request);
+        const terminated = await trail.transaction(context, async (trx, record) => {
+          const count = await sessions.revokeAllForUser(userId, 'terminated_by_admin', undefined, trx);
+          record(
+            await events.record(trx, context, {
+              type: 'SESSION_TERMINATED',
+              action: 'session.terminate_all',
+              severity: 'medium',
+              outcome: 'success',
+              user_id: userId,
+              details: { terminated: count },
+            }),
+          );
+          return count;
+        });
+        return { terminated };
+      },
+    );
+  };
+}
