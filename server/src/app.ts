@@ -38,6 +38,7 @@ import { type Clock, systemClock } from './platform/clock.ts';
 import type { DbHandle } from './platform/db/database.ts';
 import { pendingMigrations } from './platform/db/migrator.ts';
 import { access, type Role, registerAccessGuard } from './platform/http/access.ts';
+import { registerCors } from './platform/http/cors.ts';
 import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
 import { registerSharedSchemas } from './platform/http/openapi.ts';
 import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
@@ -107,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerInstrumentation(server, { metrics, tracingEnabled: config.tracingEnabled });
   await server.register(fastifyCookie);
   registerSecurityHeaders(server);
+  registerCors(server, config.corsOrigins);
 
   // Audit: every module records its changes through `trail`, in the change's own transaction.
   const trail = createAuditTrail({
