@@ -14,7 +14,7 @@ import { type AuditTrail, createAuditTrail } from './modules/audit/audit.service
 import { type AuditAdmin, createAuditAdmin } from './modules/audit/audit-admin.service.ts';
 import { loadOrCreateSigningKey } from './modules/audit/checkpoint-signing.ts';
 import { type Checkpointer, createCheckpointer } from './modules/audit/checkpoints.ts';
-import { auditContextOf } from './modules/audit/events.ts';
+import { auditContextOf, SYSTEM_CONTEXT } from './modules/audit/events.ts';
 import { recordStartup } from './modules/audit/system-events.ts';
 import { authRoutes, CSRF_HEADER, SESSION_COOKIE } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
@@ -29,6 +29,13 @@ import { createLocationsService } from './modules/locations/locations.service.ts
 import { warehousesRoutes } from './modules/locations/warehouses.routes.ts';
 import { createWarehousesService } from './modules/locations/warehouses.service.ts';
 import { createSecurityEvents } from './modules/security/events/security-events.service.ts';
+import { registerIpFilter } from './modules/security/ip-lists/ip-filter.ts';
+import { ipListsRoutes } from './modules/security/ip-lists/ip-lists.routes.ts';
+import { createIpLists } from './modules/security/ip-lists/ip-lists.service.ts';
+import { IpMatcher, parseCidr } from './modules/security/ip-lists/ip-match.ts';
+import { lockoutRoutes } from './modules/security/lockout/lockout.routes.ts';
+import { createLockouts } from './modules/security/lockout/lockout.service.ts';
+import { registerRequestLimits } from './modules/security/rate-limit/request-limits.ts';
 import { securityRoutes } from './modules/security/security.routes.ts';
 import { stockLevelsRoutes } from './modules/stock-levels/stock-levels.routes.ts';
 import { createStockLevelsService } from './modules/stock-levels/stock-levels.service.ts';
@@ -158,7 +165,49 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const users = createUsersService({ db, clock, ids, hasher, sessions, audit: trail });
   const securityEvents = createSecurityEvents({ db, clock, ids, trail });
-  const auth = await createAuthService({ users, sessions, hasher, audit: trail, securityEvents });
+  const ipLists = createIpLists({
+    db,
+    clock,
+    ids,
+    logger,
+    trail,
+    mode: config.ipFilterMode,
+    enabled: config.enterpriseSecurityEnabled,
+  });
+  await ipLists.start();
+  server.addHook('onClose', async () => ipLists.stop());
+  // First check on every request, before authentication.
+  registerIpFilter(server, { ipLists, events: securityEvents, clock });
+  const lockouts = createLockouts({
+    db,
+    clock,
+    ids,
+    trail,
+    securityEvents,
+    log: logger,
+    policy: {
+      enabled: config.enterpriseSecurityEnabled,
+      maxAttempts: config.maxLoginAttempts,
+      durationMinutes: config.lockoutDurationMinutes,
+      maxDurationMinutes: config.lockoutMaxDurationMinutes,
+    },
+  });
+  // An address behind three lockouts in 24 hours is blacklisted for a day (never a proxy of ours
+  // or loopback: that would lock everyone out).
+  const neverBlock = new IpMatcher<true>();
+  for (const entry of ['127.0.0.0/8', '::1/128', ...config.trustProxy])
+    if (parseCidr(entry)) neverBlock.add(entry, true);
+  lockouts.onAddressAbuse(async (ip) => {
+    if (neverBlock.match(ip)) return;
+    await ipLists.blockAutomatically(ip, 24, 'three account lockouts within 24 hours', {
+      ...SYSTEM_CONTEXT,
+      actor: { ...SYSTEM_CONTEXT.actor, ip_address: ip },
+    });
+  });
+  const pruneLockouts = setInterval(() => void lockouts.prune().catch(() => undefined), 3_600_000);
+  pruneLockouts.unref();
+  server.addHook('onClose', async () => clearInterval(pruneLockouts));
+  const auth = await createAuthService({ users, sessions, hasher, audit: trail, securityEvents, lockouts });
   const warehouses = createWarehousesService({ db, clock, ids, audit: trail });
   const locations = createLocationsService({ db, clock, ids, audit: trail });
   const items = createItemsService({ db, clock, ids, audit: trail });
@@ -176,6 +225,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await imports.recoverInterrupted();
   metrics?.setActiveUsersSource(() => sessions.countActiveUsers());
 
+  registerRequestLimits(server, {
+    signinPerMinute: config.rateLimitSigninPerMinute,
+    writesPerMinute: config.rateLimitWritesPerMinute,
+    redisUrl: config.redisUrl,
+    events: securityEvents,
+    clock,
+    logger,
+  });
   registerAccessGuard(server, {
     authenticate: (token) => sessions.authenticate(token),
     sessionCookie: SESSION_COOKIE,
@@ -188,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         {
           type: 'PERMISSION_DENIED',
           action: reason === 'csrf' ? 'request.csrf_rejected' : 'request.forbidden',
+          resource: { type: 'route', id: `${request.method} ${request.routeOptions.url}` },
           details: { method: request.method, route: request.routeOptions.url ?? null, reason },
         },
       );
@@ -258,6 +316,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(stockLevelsRoutes(stockLevels));
   await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
   await server.register(securityRoutes({ events: securityEvents, sessions, users, trail }));
+  await server.register(ipListsRoutes(ipLists));
+  await server.register(lockoutRoutes({ lockouts }));
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).

@@ -34,8 +34,14 @@ export interface Config {
   enterpriseSecurityEnabled: boolean;
   maxLoginAttempts: number;
   lockoutDurationMinutes: number;
+  /** The doubling of repeated lockouts stops at this length. */
+  lockoutMaxDurationMinutes: number;
   maxConcurrentSessions: number;
   ipFilterMode: IpFilterMode;
+  /** Sign-in attempts per client address per minute (0: no limit). */
+  rateLimitSigninPerMinute: number;
+  /** Writes per signed-in user per minute, and twice that per address (0: no limit). */
+  rateLimitWritesPerMinute: number;
   /** Enterprise audit (guide) */
   enterpriseAuditEnabled: boolean;
   auditRetentionDays: number;
@@ -233,8 +239,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     enterpriseSecurityEnabled: bool(env, 'ENTERPRISE_SECURITY_ENABLED', true),
     maxLoginAttempts: int(env, 'MAX_LOGIN_ATTEMPTS', 5, 1, 1000),
     lockoutDurationMinutes: int(env, 'LOCKOUT_DURATION_MINUTES', 15, 1, 7 * 24 * 60),
+    lockoutMaxDurationMinutes: int(env, 'LOCKOUT_MAX_DURATION_MINUTES', 24 * 60, 1, 30 * 24 * 60),
     maxConcurrentSessions: int(env, 'MAX_CONCURRENT_SESSIONS', 5, 1, 1000),
     ipFilterMode: oneOf(env, 'IP_FILTER_MODE', 'blacklist', ['whitelist', 'blacklist'] as const),
+    rateLimitSigninPerMinute: int(env, 'RATE_LIMIT_SIGNIN_PER_MINUTE', 30, 0, 100_000),
+    rateLimitWritesPerMinute: int(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 600, 0, 10_000_000),
     enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
@@ -258,6 +267,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tracingEnabled: bool(env, 'TRACING_ENABLED', true),
     serviceName: str(env, 'SERVICE_NAME', 'stock-verify-api'),
   };
+  if (config.lockoutMaxDurationMinutes < config.lockoutDurationMinutes) {
+    throw new ConfigError(
+      'LOCKOUT_MAX_DURATION_MINUTES',
+      'must not be shorter than LOCKOUT_DURATION_MINUTES',
+    );
+  }
   return Object.freeze(config);
 }
 
@@ -280,8 +295,11 @@ export const CONFIG_VARIABLES = [
   'ENTERPRISE_SECURITY_ENABLED',
   'MAX_LOGIN_ATTEMPTS',
   'LOCKOUT_DURATION_MINUTES',
+  'LOCKOUT_MAX_DURATION_MINUTES',
   'MAX_CONCURRENT_SESSIONS',
   'IP_FILTER_MODE',
+  'RATE_LIMIT_SIGNIN_PER_MINUTE',
+  'RATE_LIMIT_WRITES_PER_MINUTE',
   'ENTERPRISE_AUDIT_ENABLED',
   'AUDIT_RETENTION_DAYS',
   'AUDIT_HASH_ALGORITHM',

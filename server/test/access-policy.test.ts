@@ -86,6 +86,11 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'GET /api/enterprise/security/events': 'admin,auditor',
       'GET /api/enterprise/security/sessions/:user_id': 'admin',
       'DELETE /api/enterprise/security/sessions/:user_id': 'admin',
+      'GET /api/enterprise/security/ip-lists': 'admin',
+      'POST /api/enterprise/security/ip-list': 'admin',
+      'DELETE /api/enterprise/security/ip-list/:ip': 'admin',
+      'GET /api/enterprise/security/locked-accounts': 'admin',
+      'POST /api/enterprise/security/unlock-account': 'admin',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

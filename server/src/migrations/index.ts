@@ -7,6 +7,8 @@ import { migration0005LocationSubtreeIndex } from './0005_location_subtree_index
 import { migration0006ImportJobDetails } from './0006_import_job_details.ts';
 import { migration0007Audit } from './0007_audit.ts';
 import { migration0008SecurityEvents } from './0008_security_events.ts';
+import { migration0009IpLists } from './0009_ip_lists.ts';
+import { migration0010Lockouts } from './0010_lockouts.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -18,4 +20,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0006ImportJobDetails,
   migration0007Audit,
   migration0008SecurityEvents,
+  migration0009IpLists,
+  migration0010Lockouts,
 ];

@@ -7,11 +7,14 @@ import { errorResponses } from '../../platform/http/openapi.ts';
 import { auditContextOf } from '../audit/events.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { ChangePasswordBody, LoginBody, LoginResponse, MeResponse, PinLoginBody } from './auth.schemas.ts';
-import type { AuthService, SignIn } from './auth.service.ts';
+import type { AuthService, ClientInfo, SignIn } from './auth.service.ts';
 
 export const SESSION_COOKIE = 'sv_session';
 export const CSRF_COOKIE = 'sv_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
+/** The trusted-device token (see security/lockout/lockout.service.ts); sent to the sign-in routes only. */
+export const DEVICE_COOKIE = 'sv_device';
+const DEVICE_COOKIE_PATH = '/api/auth';
 
 export function authRoutes(deps: {
   auth: AuthService;
@@ -30,6 +33,16 @@ export function authRoutes(deps: {
     reply.setCookie(SESSION_COOKIE, signIn.session.token, { ...common, httpOnly: true });
     // Readable by the web app's script, which echoes it in X-CSRF-Token; useless to another site.
     reply.setCookie(CSRF_COOKIE, signIn.session.csrfToken, { ...common, httpOnly: false });
+    if (signIn.device) {
+      // Outlives sessions and sign-outs: it is what lets this browser in while others lock the account.
+      reply.setCookie(DEVICE_COOKIE, signIn.device.token, {
+        path: DEVICE_COOKIE_PATH,
+        sameSite: 'strict',
+        secure: secure(request),
+        httpOnly: true,
+        expires: new Date(signIn.device.expiresAt),
+      });
+    }
     reply.header('cache-control', 'no-store');
     request.log.info({ user_id: signIn.user.id, session_id: signIn.session.sessionId }, 'user signed in');
     return {
@@ -41,9 +54,13 @@ export function authRoutes(deps: {
     };
   }
 
-  function client(request: FastifyRequest) {
+  function client(request: FastifyRequest): ClientInfo {
     const agent = request.headers['user-agent'];
-    return { ip: clientIp(request), userAgent: typeof agent === 'string' ? agent : null };
+    return {
+      ip: clientIp(request),
+      userAgent: typeof agent === 'string' ? agent : null,
+      deviceToken: request.cookies[DEVICE_COOKIE] ?? null,
+    };
   }
 
   return async (app) => {

@@ -2,6 +2,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { AuditTrail } from '../audit/audit.service.ts';
 import type { AuditContext } from '../audit/events.ts';
 import type { SecurityEvents } from '../security/events/security-events.service.ts';
+import type { Lockouts, TrustedDeviceCookie } from '../security/lockout/lockout.service.ts';
 import { toUser, type User, type UsersService } from '../users/users.service.ts';
 import type { PasswordHasher } from './credentials.ts';
 import type { NewSession, SessionsService } from './sessions.service.ts';
@@ -9,11 +10,15 @@ import type { NewSession, SessionsService } from './sessions.service.ts';
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
+  /** The `sv_device` cookie, when the browser sent one: a trusted device has its own failure budget. */
+  deviceToken?: string | null;
 }
 
 export interface SignIn {
   session: NewSession;
   user: User;
+  /** The trusted-device cookie to (re)set; null when lockouts are off. */
+  device: TrustedDeviceCookie | null;
 }
 
 /** Sign-in, success and failure, and sign-out are recorded in the audit trail under `context`. */
@@ -25,8 +30,8 @@ export interface AuthService {
 
 /**
  * One answer for every failed sign-in — unknown user, inactive user, wrong password, no PIN
- * set — with the same status and body, and an argon2 verification on every path so the
- * timing does not tell them apart either.
+ * set, locked account or device — with the same status and body, and an argon2 verification on
+ * every path so the timing does not tell them apart either.
  */
 export const invalidCredentials = () =>
   new AppError(401, 'INVALID_CREDENTIALS', 'Invalid username or password');
@@ -37,8 +42,9 @@ export async function createAuthService(deps: {
   hasher: PasswordHasher;
   audit: AuditTrail;
   securityEvents: SecurityEvents;
+  lockouts: Lockouts;
 }): Promise<AuthService> {
-  const { users, sessions, hasher, audit, securityEvents } = deps;
+  const { users, sessions, hasher, audit, securityEvents, lockouts } = deps;
   // A real argon2id hash of a random secret, so a miss costs what a hit costs.
   const decoyHash = await hasher.hash(`decoy-${Math.random()}-${Date.now()}`);
 
@@ -51,22 +57,49 @@ export async function createAuthService(deps: {
   ): Promise<SignIn> {
     const row = await users.findCredentials(username);
     const stored = method === 'password' ? row?.password_hash : row?.pin_hash;
-    const ok = await hasher.verify(stored ?? decoyHash, secret);
-    if (!row || !stored || !ok) {
+    // Brute-force protection: "locked?" and "count this try" in one atomic step, before verifying.
+    const attempt = await lockouts.reserve({
+      username,
+      userId: row?.id ?? null,
+      deviceToken: client.deviceToken ?? null,
+    });
+    // A refused attempt verifies the decoy: it costs what a try costs and proves nothing.
+    const verified = await hasher.verify(attempt.allowed ? (stored ?? decoyHash) : decoyHash, secret);
+    if (!attempt.allowed || !row || !stored || !verified) {
       // The reason is for auditors only; the caller gets the one answer.
-      const reason = !row ? 'unknown_or_inactive_user' : !stored ? 'no_pin_set' : `wrong_${method}`;
-      await audit.record(context, {
-        type: 'LOGIN_FAILED',
-        action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
-        outcome: 'failure',
-        resource: { type: 'user', id: row?.id ?? null },
-        details: { method, reason },
-        actor: { user_id: row?.id ?? null, username: row?.username ?? username, role: row?.role ?? null },
-      });
+      const reason = !attempt.allowed
+        ? attempt.device
+          ? 'device_locked'
+          : 'account_locked'
+        : !row
+          ? 'unknown_or_inactive_user'
+          : !stored
+            ? 'no_pin_set'
+            : `wrong_${method}`;
+      const claimed = {
+        ...context,
+        actor: {
+          ...context.actor,
+          user_id: row?.id ?? null,
+          username: row?.username ?? username,
+          role: row?.role ?? null,
+        },
+      };
+      await lockouts.registerFailure(attempt, claimed, [
+        {
+          type: 'LOGIN_FAILED',
+          action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
+          outcome: 'failure',
+          resource: { type: 'user', id: row?.id ?? null },
+          details: { method, reason },
+        },
+      ]);
       throw invalidCredentials();
     }
-    const session = await audit.transaction(context, async (trx, record) => {
+    const { session, device } = await audit.transaction(context, async (trx, record) => {
       const created = await sessions.create(row.id, method, client, trx);
+      // The try is given back (the failure run ends); a session limit is never a failure.
+      const device = await lockouts.registerSuccess(trx, attempt);
       const actor = { user_id: row.id, username: row.username, role: row.role };
       const signedIn = { ...context, actor: { ...context.actor, ...actor } };
       for (const ended of created.ended) {
@@ -89,9 +122,9 @@ export async function createAuthService(deps: {
         details: { method, expires_at: created.expiresAt },
         actor,
       });
-      return created;
+      return { session: created, device };
     });
-    return { session, user: toUser(row) };
+    return { session, user: toUser(row), device };
   }
 
   return {

@@ -237,6 +237,64 @@ describe.each(dialects())('auth on %s', (dialect) => {
     expect((await app.server.inject({ method: 'GET', url: '/api/auth/me', cookies })).statusCode).toBe(401);
   });
 
+  it('marks this browser as a trusted device with an HttpOnly SameSite cookie that outlives the session', async () => {
+    await app.users.create(
+      { username: 'dev', display_name: 'D', role: 'staff', password: STRONG_PASSWORD },
+      SYSTEM_CONTEXT,
+    );
+    const login = await app.server.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'dev', password: STRONG_PASSWORD },
+    });
+    const device = login.cookies.find((cookie) => cookie.name === 'sv_device')!;
+    expect(device).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/api/auth' });
+    // Plain HTTP under COOKIE_SECURE=auto: not Secure (see the next test for HTTPS deployments).
+    expect(device.secure).toBeUndefined();
+    const days = (Date.parse(String(device.expires)) - app.clock.now().getTime()) / 86_400_000;
+    expect(Math.round(days)).toBe(90);
+    expect(login.json()).not.toHaveProperty('device');
+    expect(JSON.stringify(login.json())).not.toContain(device.value);
+
+    // Sign-out ends the session, not the trust; signing in again from it keeps the same token.
+    const token = login.json().access_token as string;
+    const logout = await app.server.inject({
+      method: 'POST',
+      url: '/api/auth/logout',
+      headers: bearer(token),
+    });
+    expect(logout.cookies.map((cookie) => cookie.name)).not.toContain('sv_device');
+    const again = await app.server.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: 'dev', password: STRONG_PASSWORD },
+      cookies: { sv_device: device.value },
+    });
+    expect(again.cookies.find((cookie) => cookie.name === 'sv_device')?.value).toBe(device.value);
+  });
+
+  it('sets the trusted-device cookie Secure when COOKIE_SECURE=true', async () => {
+    const secure = await createTestApp({ dialect, env: { COOKIE_SECURE: 'true' } });
+    try {
+      await secure.users.create(
+        { username: 'sec', display_name: 'S', role: 'staff', password: STRONG_PASSWORD },
+        SYSTEM_CONTEXT,
+      );
+      const login = await secure.server.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: 'sec', password: STRONG_PASSWORD },
+      });
+      expect(login.cookies.find((cookie) => cookie.name === 'sv_device')).toMatchObject({
+        secure: true,
+        httpOnly: true,
+        sameSite: 'Strict',
+      });
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('changes the password, keeps this session and ends the others', async () => {
     const user = await app.userWithToken('staff', 'chris');
     const other = await app.login('chris', STRONG_PASSWORD);

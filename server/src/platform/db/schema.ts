@@ -18,6 +18,12 @@ import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/i
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
 import type { SecurityEventsTable } from '../../modules/security/events/security-events.service.ts';
+import type { CacheVersionsTable, IpListsTable } from '../../modules/security/ip-lists/ip-lists.store.ts';
+import type {
+  LockedAccountsTable,
+  LockoutAddressesTable,
+  TrustedDevicesTable,
+} from '../../modules/security/lockout/lockout.store.ts';
 import type { StockLevelsTable } from '../../modules/stock-levels/stock-levels.store.ts';
 import type { UsersTable } from '../../modules/users/users.store.ts';
 
@@ -37,4 +43,9 @@ export interface Database {
   audit_subject_keys: AuditSubjectKeysTable;
   data_archive: DataArchiveTable;
   security_events: SecurityEventsTable;
+  security_ip_lists: IpListsTable;
+  cache_versions: CacheVersionsTable;
+  security_locked_accounts: LockedAccountsTable;
+  security_trusted_devices: TrustedDevicesTable;
+  security_lockout_addresses: LockoutAddressesTable;
 }

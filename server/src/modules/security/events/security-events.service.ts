@@ -43,6 +43,8 @@ export interface SecurityEvent {
   user_id?: string | null;
   details?: JsonObject;
   outcome?: AuditEvent['outcome'];
+  /** What the audit entry is about, when not the user (the refused route, the blocked address). */
+  resource?: { type: string; id: string | null };
 }
 
 export interface SecurityEventView {
@@ -106,7 +108,11 @@ export function createSecurityEvents(deps: {
       severity,
       outcome,
       actor: { ...context.actor },
-      ...(event.user_id ? { resource: { type: 'user', id: event.user_id } } : {}),
+      ...(event.resource
+        ? { resource: event.resource }
+        : event.user_id
+          ? { resource: { type: 'user', id: event.user_id } }
+          : {}),
       details: event.details ?? {},
     };
   }

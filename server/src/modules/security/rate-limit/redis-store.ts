@@ -63,7 +63,9 @@ local after = debt + window
 if after > capacity then
   return {0, 0, math.ceil((after - capacity) / limit)}
 end
-redis.call('SET', KEYS[1], string.format('%.0f %.0f', after, now), 'PX', math.ceil(after / limit))
+-- At least a second: a drained state reads as empty anyway, and a key that expired between two
+-- hits of one instant (a huge limit drains in microseconds) would forget the first of them.
+redis.call('SET', KEYS[1], string.format('%.0f %.0f', after, now), 'PX', math.max(1000, math.ceil(after / limit)))
 return {1, math.floor((capacity - after) / window), 0}
 `;
 
