@@ -315,7 +315,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(itemsRoutes(items));
   await server.register(stockLevelsRoutes(stockLevels));
   await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
-  await server.register(securityRoutes({ events: securityEvents, sessions, users, trail }));
+  await server.register(
+    securityRoutes({ events: securityEvents, sessions, users, trail, ipLists, lockouts, clock }),
+  );
   await server.register(ipListsRoutes(ipLists));
   await server.register(lockoutRoutes({ lockouts }));
   server.addHook('onClose', () => auditAdmin.stop());

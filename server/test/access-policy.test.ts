@@ -84,6 +84,7 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'GET /api/enterprise/audit/proofs/inclusion': 'admin,auditor',
       'GET /api/enterprise/audit/proofs/consistency': 'admin,auditor',
       'GET /api/enterprise/security/events': 'admin,auditor',
+      'GET /api/enterprise/security/summary': 'admin,auditor',
       'GET /api/enterprise/security/sessions/:user_id': 'admin',
       'DELETE /api/enterprise/security/sessions/:user_id': 'admin',
       'GET /api/enterprise/security/ip-lists': 'admin',

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import type { Clock } from '../../platform/clock.ts';
 import { access } from '../../platform/http/access.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
 import { CursorQuery, LimitQuery, pageSchema } from '../../platform/http/pagination.ts';
@@ -8,6 +9,8 @@ import { auditContextOf, SEVERITIES } from '../audit/events.ts';
 import type { SessionsService } from '../auth/sessions.service.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { SECURITY_EVENT_TYPES, type SecurityEvents } from './events/security-events.service.ts';
+import type { IpLists } from './ip-lists/ip-lists.service.ts';
+import type { Lockouts } from './lockout/lockout.service.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -48,10 +51,62 @@ export function securityRoutes(deps: {
   sessions: SessionsService;
   users: UsersService;
   trail: AuditTrail;
+  ipLists: IpLists;
+  lockouts: Lockouts;
+  clock: Clock;
 }): FastifyPluginAsyncTypebox {
-  const { events, sessions, users, trail } = deps;
+  const { events, sessions, users, trail, ipLists, lockouts, clock } = deps;
   return async (app) => {
     const tags = ['security'];
+
+    app.get(
+      '/api/enterprise/security/summary',
+      {
+        config: { access: access.roles('admin', 'auditor') },
+        schema: {
+          tags,
+          summary:
+            'Security status: settings, list sizes, locked accounts, active users, last 24 hours of events',
+          response: {
+            200: Type.Object(
+              {
+                enabled: Type.Boolean({ description: 'ENTERPRISE_SECURITY_ENABLED' }),
+                ip_filter_mode: Type.String(),
+                ip_lists: Type.Object({ whitelist: Type.Integer(), blacklist: Type.Integer() }),
+                locked_accounts: Type.Integer(),
+                active_users: Type.Integer({ description: 'Users with a live session' }),
+                events_24h: Type.Object({
+                  total: Type.Integer(),
+                  by_type: Type.Record(Type.String(), Type.Integer()),
+                  by_severity: Type.Record(Type.String(), Type.Integer()),
+                }),
+                generated_at: Type.String({ format: 'date-time' }),
+              },
+              { title: 'SecuritySummary' },
+            ),
+            ...errorResponses(401, 403),
+          },
+        },
+      },
+      async () => {
+        const now = clock.now();
+        const [lists, locked, activeUsers, recent] = await Promise.all([
+          ipLists.list(),
+          lockouts.listLocked(),
+          sessions.countActiveUsers(),
+          events.countSince(new Date(now.getTime() - 86_400_000).toISOString()),
+        ]);
+        return {
+          enabled: lists.enabled,
+          ip_filter_mode: lists.mode,
+          ip_lists: { whitelist: lists.whitelist.length, blacklist: lists.blacklist.length },
+          locked_accounts: locked.length,
+          active_users: activeUsers,
+          events_24h: recent,
+          generated_at: now.toISOString(),
+        };
+      },
+    );
 
     app.get(
       '/api/enterprise/security/events',

@@ -102,4 +102,27 @@ describe.each(dialects())('session control and security events on %s', (dialect)
     });
     expect((await get('/api/enterprise/security/events?severity=loud')).statusCode).toBe(400);
   });
+
+  it('summarises the security state for admins and auditors', async () => {
+    const staff = await app.userWithToken('staff');
+    await get('/api/users', staff.token);
+    await app.server.inject({
+      method: 'POST',
+      url: '/api/enterprise/security/ip-list',
+      headers: bearer(admin.token),
+      payload: { ip: '203.0.113.0/24', list_type: 'blacklist', reason: 'scanner' },
+    });
+    const summary = (await get('/api/enterprise/security/summary')).json();
+    expect(summary).toMatchObject({
+      enabled: true,
+      ip_filter_mode: 'blacklist',
+      ip_lists: { whitelist: 0, blacklist: 1 },
+      locked_accounts: 0,
+      active_users: 2,
+      events_24h: { total: 1, by_type: { PERMISSION_DENIED: 1 }, by_severity: { medium: 1 } },
+    });
+    const auditor = await app.userWithToken('auditor');
+    expect((await get('/api/enterprise/security/summary', auditor.token)).statusCode).toBe(200);
+    expect((await get('/api/enterprise/security/summary', staff.token)).statusCode).toBe(403);
+  });
 });

@@ -63,6 +63,10 @@ export interface SecurityEvents {
   record(trx: Kysely<Database>, context: AuditContext, event: SecurityEvent): Promise<AuditEvent>;
   /** An event on its own (a refused request): its own transaction, row and audit entry together. */
   recordAlone(context: AuditContext, event: SecurityEvent): Promise<void>;
+  /** Counts since a time, by type and by severity (the summary's last 24 hours). */
+  countSince(
+    since: string,
+  ): Promise<{ total: number; by_type: Record<string, number>; by_severity: Record<string, number> }>;
   list(filter: {
     severity?: AuditSeverity;
     type?: SecurityEventType;
@@ -124,6 +128,25 @@ export function createSecurityEvents(deps: {
       await trail.transaction(context, async (trx, record) => {
         record(await insert(trx, context, event));
       });
+    },
+
+    async countSince(since) {
+      const rows = await db
+        .selectFrom('security_events')
+        .select(['event_type', 'severity', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('timestamp', '>=', since)
+        .groupBy(['event_type', 'severity'])
+        .execute();
+      const byType: Record<string, number> = {};
+      const bySeverity: Record<string, number> = {};
+      let total = 0;
+      for (const row of rows) {
+        const n = Number(row.n);
+        byType[row.event_type] = (byType[row.event_type] ?? 0) + n;
+        bySeverity[row.severity] = (bySeverity[row.severity] ?? 0) + n;
+        total += n;
+      }
+      return { total, by_type: byType, by_severity: bySeverity };
     },
 
     async list({ severity, type, cursor, limit }) {
