@@ -1,11 +1,8 @@
 import { Type } from 'typebox';
+import { nullable, stringEnum } from '../../platform/http/openapi.ts';
 import { CursorQuery, LimitQuery, pageSchema } from '../../platform/http/pagination.ts';
 import { ALL_EVENT_TYPES, AUDIT_CATEGORIES, OUTCOMES, SEVERITIES } from './events.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-const literalUnion = (values: readonly string[], description: string) =>
-  Type.Unsafe<string>({ type: 'string', enum: [...values], description });
 const DateParam = Type.String({
   minLength: 10,
   maxLength: 40,
@@ -19,24 +16,24 @@ export const AuditEntrySchema = Type.Object(
     seq: Type.Integer({ description: 'Gap-free position in the log, from 1; leaf seq-1 of the Merkle tree' }),
     event_id: Type.String(),
     timestamp: Type.String({ format: 'date-time' }),
-    category: literalUnion(AUDIT_CATEGORIES, AUDIT_CATEGORIES.join(' | ')),
+    category: stringEnum<string>(AUDIT_CATEGORIES, AUDIT_CATEGORIES.join(' | ')),
     event_type: Type.String({ description: ALL_EVENT_TYPES.join(', ') }),
-    severity: literalUnion(SEVERITIES, SEVERITIES.join(' | ')),
-    outcome: literalUnion(OUTCOMES, OUTCOMES.join(' | ')),
+    severity: stringEnum<string>(SEVERITIES, SEVERITIES.join(' | ')),
+    outcome: stringEnum<string>(OUTCOMES, OUTCOMES.join(' | ')),
     action: Type.String({ description: '<resource>.<verb>, e.g. item.update' }),
     actor: Type.Object({
-      user_id: Nullable(Type.String()),
-      username: Nullable(Type.String({ description: 'Null when unknown or erased' })),
-      role: Nullable(Type.String()),
-      ip_address: Nullable(Type.String({ description: 'Null when unknown or erased' })),
+      user_id: nullable(Type.String()),
+      username: nullable(Type.String({ description: 'Null when unknown or erased' })),
+      role: nullable(Type.String()),
+      ip_address: nullable(Type.String({ description: 'Null when unknown or erased' })),
     }),
-    resource: Nullable(Type.Object({ type: Type.String(), id: Nullable(Type.String()) })),
+    resource: nullable(Type.Object({ type: Type.String(), id: nullable(Type.String()) })),
     details: Json,
-    personal: Type.Record(Type.String(), Nullable(Json), {
+    personal: Type.Record(Type.String(), nullable(Json), {
       description: 'Personal data by data subject; null where the subject was erased (GDPR)',
     }),
-    request_id: Nullable(Type.String()),
-    trace_id: Nullable(Type.String()),
+    request_id: nullable(Type.String()),
+    trace_id: nullable(Type.String()),
     hash_algorithm: Type.String(),
     hash: Type.String({
       description: '<algorithm>:<hex> over the RFC 8785 canonical JSON of every other field',
@@ -54,12 +51,12 @@ export const AuditLogsQuery = Type.Object(
     user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     start_date: Type.Optional(DateParam),
     end_date: Type.Optional(DateParam),
-    event_type: Type.Optional(literalUnion(ALL_EVENT_TYPES, 'Event type')),
-    category: Type.Optional(literalUnion(AUDIT_CATEGORIES, 'Category')),
+    event_type: Type.Optional(stringEnum<string>(ALL_EVENT_TYPES, 'Event type')),
+    category: Type.Optional(stringEnum<string>(AUDIT_CATEGORIES, 'Category')),
     resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    severity: Type.Optional(literalUnion(SEVERITIES, 'Severity')),
-    outcome: Type.Optional(literalUnion(OUTCOMES, 'Outcome')),
+    severity: Type.Optional(stringEnum<string>(SEVERITIES, 'Severity')),
+    outcome: Type.Optional(stringEnum<string>(OUTCOMES, 'Outcome')),
     cursor: CursorQuery,
     limit: LimitQuery,
   },
@@ -84,7 +81,7 @@ export const CheckpointPageSchema = pageSchema(CheckpointSchema, 'AuditCheckpoin
 export const EntryWithProofSchema = Type.Object(
   {
     entry: AuditEntrySchema,
-    proof: Nullable(
+    proof: nullable(
       Type.Object({
         checkpoint: CheckpointSchema,
         leaf_index: Type.Integer(),
@@ -101,13 +98,13 @@ export const IntegrityReportSchema = Type.Object(
   {
     valid: Type.Boolean(),
     checked: Type.Integer({ description: 'Entries recomputed and linked' }),
-    first_seq: Nullable(Type.Integer()),
-    last_seq: Nullable(Type.Integer()),
+    first_seq: nullable(Type.Integer()),
+    last_seq: nullable(Type.Integer()),
     checkpoints_checked: Type.Integer({ description: 'Signed roots recomputed from the entries' }),
-    first_bad: Nullable(
+    first_bad: nullable(
       Type.Object({
-        seq: Nullable(Type.Integer()),
-        event_id: Nullable(Type.String()),
+        seq: nullable(Type.Integer()),
+        event_id: nullable(Type.String()),
         kind: Type.String({
           description:
             'content_altered | entry_missing | entry_inserted | entries_reordered | chain_broken | truncated | ' +
@@ -146,7 +143,7 @@ export const ComplianceReportSchema = Type.Object(
     denied_accesses: Type.Integer(),
     configuration_changes: Type.Array(AuditEntrySchema),
     integrity: IntegrityReportSchema,
-    latest_checkpoint: Nullable(CheckpointSchema),
+    latest_checkpoint: nullable(CheckpointSchema),
     generated_at: Type.String({ format: 'date-time' }),
   },
   { title: 'AuditComplianceReport' },
@@ -185,7 +182,7 @@ export const InclusionProofSchema = Type.Object(
     leaf_hash: Base64,
     audit_path: Type.Array(Base64),
     root_hash: Base64,
-    checkpoint: Nullable(CheckpointSchema),
+    checkpoint: nullable(CheckpointSchema),
   },
   { title: 'AuditInclusionProof' },
 );

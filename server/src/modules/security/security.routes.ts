@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Clock } from '../../platform/clock.ts';
 import { access } from '../../platform/http/access.ts';
-import { errorResponses } from '../../platform/http/openapi.ts';
+import { errorResponses, nullable, stringEnum } from '../../platform/http/openapi.ts';
 import { CursorQuery, LimitQuery, pageSchema } from '../../platform/http/pagination.ts';
 import type { AuditTrail } from '../audit/audit.service.ts';
 import { auditContextOf, SEVERITIES } from '../audit/events.ts';
@@ -12,20 +12,16 @@ import { SECURITY_EVENT_TYPES, type SecurityEvents } from './events/security-eve
 import type { IpLists } from './ip-lists/ip-lists.service.ts';
 import type { Lockouts } from './lockout/lockout.service.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
-const oneOf = (values: readonly string[]) => Type.Unsafe<string>({ type: 'string', enum: [...values] });
-
 const SecurityEventSchema = Type.Object(
   {
     id: Type.String(),
     timestamp: Type.String({ format: 'date-time' }),
-    event_type: oneOf(SECURITY_EVENT_TYPES),
-    severity: oneOf(SEVERITIES),
-    user_id: Nullable(Type.String()),
-    ip_address: Nullable(Type.String()),
+    event_type: stringEnum<string>(SECURITY_EVENT_TYPES),
+    severity: stringEnum<string>(SEVERITIES),
+    user_id: nullable(Type.String()),
+    ip_address: nullable(Type.String()),
     details: Type.Object({}, { additionalProperties: true }),
-    request_id: Nullable(Type.String()),
+    request_id: nullable(Type.String()),
   },
   { title: 'SecurityEvent' },
 );
@@ -34,8 +30,8 @@ const SessionSchema = Type.Object(
   {
     id: Type.String(),
     auth_method: Type.String({ description: 'password | pin' }),
-    ip_address: Nullable(Type.String()),
-    user_agent: Nullable(Type.String({ description: 'The device, as its browser names itself' })),
+    ip_address: nullable(Type.String()),
+    user_agent: nullable(Type.String({ description: 'The device, as its browser names itself' })),
     created_at: Type.String({ format: 'date-time' }),
     last_seen_at: Type.String({ format: 'date-time' }),
     expires_at: Type.String({ format: 'date-time' }),
@@ -117,8 +113,8 @@ export function securityRoutes(deps: {
           summary: 'Security events, newest first',
           querystring: Type.Object(
             {
-              severity: Type.Optional(oneOf(SEVERITIES)),
-              type: Type.Optional(oneOf(SECURITY_EVENT_TYPES)),
+              severity: Type.Optional(stringEnum<string>(SEVERITIES)),
+              type: Type.Optional(stringEnum<string>(SECURITY_EVENT_TYPES)),
               cursor: CursorQuery,
               limit: LimitQuery,
             },

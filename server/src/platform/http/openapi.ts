@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { type TSchema, Type } from 'typebox';
 import { ErrorBody } from './errors.ts';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -25,3 +26,10 @@ export function errorResponses(...statuses: number[]): Record<number, { $ref: st
 export function registerSharedSchemas(app: FastifyInstance): void {
   app.addSchema(ErrorBody);
 }
+
+/** `schema` or null. */
+export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** A string from a fixed list, typed as `T` (an `enum` in the OpenAPI document). */
+export const stringEnum = <T extends string>(values: readonly T[], description = values.join(' | ')) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], description });

@@ -176,3 +176,18 @@ export function createSecurityEvents(deps: {
     },
   };
 }
+
+/**
+ * At most one event per key per interval (one IP_BLOCKED per address per minute...): a flood of
+ * refused requests must not become a flood of events. Bounded: past 10,000 keys it starts afresh.
+ */
+export function eventThrottle(clock: Clock, everyMs = 60_000): (key: string) => boolean {
+  const last = new Map<string, number>();
+  return (key) => {
+    const now = clock.now().getTime();
+    if ((last.get(key) ?? Number.NEGATIVE_INFINITY) + everyMs > now) return false;
+    if (last.size >= 10_000) last.clear();
+    last.set(key, now);
+    return true;
+  };
+}

@@ -3,12 +3,8 @@ import type { Clock } from '../../../platform/clock.ts';
 import { clientIp } from '../../../platform/http/client-ip.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 import { auditContextOf } from '../../audit/events.ts';
-import type { SecurityEvents } from '../events/security-events.service.ts';
+import { eventThrottle, type SecurityEvents } from '../events/security-events.service.ts';
 import type { IpLists } from './ip-lists.service.ts';
-
-/** One IP_BLOCKED event per address per minute: a blocked scanner must not flood the trail. */
-const EVENT_EVERY_MS = 60_000;
-const MAX_TRACKED = 10_000;
 
 /**
  * Every request's first check, before authentication: the client address (X-Forwarded-For only
@@ -20,7 +16,8 @@ export function registerIpFilter(
   deps: { ipLists: IpLists; events: SecurityEvents; clock: Clock },
 ): void {
   const { ipLists, events, clock } = deps;
-  const lastEvent = new Map<string, number>();
+  // One IP_BLOCKED event per address per minute: a blocked scanner must not flood the trail.
+  const shouldRecord = eventThrottle(clock);
 
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';
@@ -28,10 +25,7 @@ export function registerIpFilter(
     const ip = clientIp(request);
     const decision = ipLists.check(ip);
     if (decision.allowed) return;
-    const now = clock.now().getTime();
-    if ((lastEvent.get(ip) ?? Number.NEGATIVE_INFINITY) + EVENT_EVERY_MS <= now) {
-      if (lastEvent.size >= MAX_TRACKED) lastEvent.clear();
-      lastEvent.set(ip, now);
+    if (shouldRecord(ip)) {
       await events.recordAlone(auditContextOf(request), {
         type: 'IP_BLOCKED',
         action: 'request.ip_blocked',

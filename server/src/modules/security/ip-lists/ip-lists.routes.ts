@@ -1,17 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { access } from '../../../platform/http/access.ts';
-import { errorResponses } from '../../../platform/http/openapi.ts';
+import { errorResponses, nullable, stringEnum } from '../../../platform/http/openapi.ts';
 import { auditContextOf } from '../../audit/events.ts';
 import type { IpLists } from './ip-lists.service.ts';
 
-const ListType = Type.Unsafe<'whitelist' | 'blacklist'>({
-  type: 'string',
-  enum: ['whitelist', 'blacklist'],
-  description: 'whitelist | blacklist',
-});
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
-  Type.Union([schema, Type.Null()]);
+const ListType = stringEnum(['whitelist', 'blacklist'] as const);
 
 const IpEntrySchema = Type.Object(
   {
@@ -20,9 +14,9 @@ const IpEntrySchema = Type.Object(
     ip: Type.String({ description: 'Canonical CIDR: 203.0.113.7/32, 10.0.0.0/8, 2001:db8::/32' }),
     reason: Type.String(),
     source: Type.String({ description: 'manual | automatic (brute-force protection)' }),
-    created_by: Nullable(Type.String()),
+    created_by: nullable(Type.String()),
     created_at: Type.String({ format: 'date-time' }),
-    expires_at: Nullable(Type.String({ format: 'date-time' })),
+    expires_at: nullable(Type.String({ format: 'date-time' })),
   },
   { title: 'IpListEntry' },
 );

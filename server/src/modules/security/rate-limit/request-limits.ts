@@ -4,7 +4,7 @@ import type { Clock } from '../../../platform/clock.ts';
 import { clientIp } from '../../../platform/http/client-ip.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 import { auditContextOf } from '../../audit/events.ts';
-import type { SecurityEvents } from '../events/security-events.service.ts';
+import { eventThrottle, type SecurityEvents } from '../events/security-events.service.ts';
 import {
   createMemoryStore,
   createRateLimiter,
@@ -15,8 +15,6 @@ import { createRedisStore } from './redis-store.ts';
 
 const SIGN_IN_ROUTES = new Set(['/api/auth/login', '/api/auth/pin-login']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/** One RATE_LIMITED event per key per minute: a flood must not flood the trail too. */
-const EVENT_EVERY_MS = 60_000;
 
 /**
  * Request rate limits: sign-in per client address, writes per user and per address. Counters are
@@ -55,7 +53,8 @@ export function registerRequestLimits(
   const signin: RateLimitRule = { name: 'signin-ip', limit: signinPerMinute, windowMs: 60_000 };
   const writesByUser: RateLimitRule = { name: 'writes-user', limit: writesPerMinute, windowMs: 60_000 };
   const writesByIp: RateLimitRule = { name: 'writes-ip', limit: writesPerMinute * 2, windowMs: 60_000 };
-  const lastEvent = new Map<string, number>();
+  // One RATE_LIMITED event per rule and key per minute: a flood must not flood the trail too.
+  const shouldRecord = eventThrottle(clock);
 
   async function refuse(
     request: FastifyRequest,
@@ -64,11 +63,7 @@ export function registerRequestLimits(
     key: string,
     retryAfterSeconds: number,
   ) {
-    const now = clock.now().getTime();
-    const eventKey = `${rule.name}:${key}`;
-    if ((lastEvent.get(eventKey) ?? Number.NEGATIVE_INFINITY) + EVENT_EVERY_MS <= now) {
-      if (lastEvent.size >= 10_000) lastEvent.clear();
-      lastEvent.set(eventKey, now);
+    if (shouldRecord(`${rule.name}:${key}`)) {
       await events.recordAlone(auditContextOf(request), {
         type: 'RATE_LIMITED',
         action: 'request.rate_limited',
