@@ -7,8 +7,8 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
+import { loadOrCreateKeyFile, readKeyFile } from '../../platform/key-files.ts';
 
 /**
  * Ed25519 signing of audit checkpoints (node:crypto only).
@@ -28,9 +28,6 @@ export const CHECKPOINT_HEADER = 'stock-verify-audit-checkpoint/v1';
 
 const ROOT_HASH_SIZE = 32;
 const SIGNATURE_SIZE = 64;
-/** How long to wait for a key file another process is still writing (it writes right after creating it). */
-const INCOMPLETE_KEY_WAIT_MS = 1000;
-const INCOMPLETE_KEY_POLL_MS = 20;
 
 export interface SigningKey {
   /** {@link keyIdOf} the public key. */
@@ -67,29 +64,6 @@ function signingKeyFrom(privateKey: KeyObject): SigningKey {
 // ---------------------------------------------------------------------------------------------
 // Key files
 
-function errorCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : undefined;
-}
-
-/** Reads a key file; null if it does not exist and `missingOk`. Errors name the file, never its content. */
-function readKeyFile(file: string, describe: string, missingOk: boolean): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT' && missingOk) return null;
-    const reason =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'is not readable (permission denied)'
-          : code === 'EISDIR'
-            ? 'is a directory, not a key file'
-            : `cannot be read (${code ?? 'unknown error'})`;
-    throw new Error(`${describe} ${reason}`, { cause: err });
-  }
-}
-
 const ED25519_HINT = 'generate one with: openssl genpkey -algorithm ed25519 -out audit-signing-key.pem';
 
 /** Parses a PEM private key and checks it is Ed25519; errors never include the key material. */
@@ -111,71 +85,6 @@ function parseEd25519PrivateKey(pem: string, describe: string): KeyObject {
     );
   }
   return key;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Reads the generated key file, waiting briefly while it is empty or incomplete: a process that
- * just created it with 'wx' writes its content immediately after.
- */
-function readGeneratedKey(file: string, describe: string): string | null {
-  const deadline = Date.now() + INCOMPLETE_KEY_WAIT_MS;
-  for (;;) {
-    const pem = readKeyFile(file, describe, true);
-    if (pem === null || /-----END [A-Z0-9 ]+-----/.test(pem)) return pem;
-    if (Date.now() >= deadline) {
-      throw new Error(
-        `${describe} is empty or incomplete (a process probably stopped while creating it); ` +
-          `remove it to generate a new key, or set ${SIGNING_KEY_FILE_ENV}`,
-      );
-    }
-    sleepSync(INCOMPLETE_KEY_POLL_MS);
-  }
-}
-
-function fsyncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Not supported everywhere (e.g. Windows); the file itself was fsynced.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-/**
- * Creates `file` exclusively (flag 'wx', mode 0600), writes `content` and fsyncs it. Returns false
- * when the file already exists (another process got there first): nothing is overwritten.
- */
-function createExclusively(file: string, content: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'wx', 0o600);
-  } catch (err) {
-    if (errorCode(err) === 'EEXIST') return false;
-    throw new Error(`Cannot create the audit signing key ${file} (${errorCode(err) ?? 'unknown error'})`, {
-      cause: err,
-    });
-  }
-  try {
-    fs.fchmodSync(fd, 0o600); // The umask can only have narrowed it; make it exact.
-    fs.writeFileSync(fd, content, 'utf8');
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true }); // Ours (exclusive create): do not leave a partial key behind.
-    throw new Error(`Cannot write the audit signing key ${file} (${errorCode(err) ?? 'unknown error'})`, {
-      cause: err,
-    });
-  }
-  fs.closeSync(fd);
-  fsyncDirectory(path.dirname(file));
-  return true;
 }
 
 export interface LoadedSigningKey {
@@ -212,17 +121,15 @@ export function loadOrCreateSigningKey(options: {
 
   const file = path.resolve(dataDir, GENERATED_KEY_FILE_NAME);
   const describe = `Audit signing key ${file}`;
-  let pem = readGeneratedKey(file, describe);
-  if (pem === null) {
-    const { privateKey } = generateKeyPairSync('ed25519');
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    if (createExclusively(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())) {
-      return { key: signingKeyFrom(privateKey), created: true, path: file };
-    }
-    pem = readGeneratedKey(file, describe);
-    if (pem === null) throw new Error(`${describe} disappeared while it was being created`);
-  }
-  return { key: signingKeyFrom(parseEd25519PrivateKey(pem, describe)), created: false, path: file };
+  const { content, created } = loadOrCreateKeyFile({
+    file,
+    describe,
+    generate: () =>
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    complete: (pem) => /-----END [A-Z0-9 ]+-----/.test(pem),
+    remedy: `remove it to generate a new key, or set ${SIGNING_KEY_FILE_ENV}`,
+  });
+  return { key: signingKeyFrom(parseEd25519PrivateKey(content, describe)), created, path: file };
 }
 
 // ---------------------------------------------------------------------------------------------
