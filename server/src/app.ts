@@ -35,6 +35,9 @@ import { createIpLists } from './modules/security/ip-lists/ip-lists.service.ts';
 import { IpMatcher, parseCidr } from './modules/security/ip-lists/ip-match.ts';
 import { lockoutRoutes } from './modules/security/lockout/lockout.routes.ts';
 import { createLockouts } from './modules/security/lockout/lockout.service.ts';
+import { mfaRoutes } from './modules/security/mfa/mfa.routes.ts';
+import { createMfa } from './modules/security/mfa/mfa.service.ts';
+import { loadOrCreateMfaKey } from './modules/security/mfa/mfa-key.ts';
 import { registerRequestLimits } from './modules/security/rate-limit/request-limits.ts';
 import { securityRoutes } from './modules/security/security.routes.ts';
 import { stockLevelsRoutes } from './modules/stock-levels/stock-levels.routes.ts';
@@ -207,7 +210,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const pruneLockouts = setInterval(() => void lockouts.prune().catch(() => undefined), 3_600_000);
   pruneLockouts.unref();
   server.addHook('onClose', async () => clearInterval(pruneLockouts));
-  const auth = await createAuthService({ users, sessions, hasher, audit: trail, securityEvents, lockouts });
+  const mfaKey = loadOrCreateMfaKey({ keyFile: config.mfaKeyFile, dataDir: config.dataDir });
+  if (mfaKey.created) logger.info({ path: mfaKey.path, key_id: mfaKey.key.keyId }, 'MFA key generated');
+  const mfa = createMfa({
+    db,
+    clock,
+    key: mfaKey.key,
+    hasher,
+    audit: trail,
+    issuer: config.mfaIssuer,
+    requiredRoles: config.mfaRequiredRoles,
+  });
+  const auth = await createAuthService({
+    users,
+    sessions,
+    hasher,
+    audit: trail,
+    securityEvents,
+    lockouts,
+    mfa,
+  });
   const warehouses = createWarehousesService({ db, clock, ids, audit: trail });
   const locations = createLocationsService({ db, clock, ids, audit: trail });
   const items = createItemsService({ db, clock, ids, audit: trail });
@@ -238,6 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     sessionCookie: SESSION_COOKIE,
     csrfHeader: CSRF_HEADER,
     metricsToken: config.metricsToken,
+    mfaEnrolmentRequired: (user) => mfa.enrolmentRequired(user),
     onDenied: (request, principal, reason) => {
       const context = auditContextOf(request);
       return securityEvents.recordAlone(
@@ -305,7 +328,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }),
   );
   if (metrics) await server.register(metricsRoutes(metrics));
-  await server.register(authRoutes({ auth, users, cookieSecure: config.cookieSecure }));
+  await server.register(
+    authRoutes({
+      auth,
+      users,
+      cookieSecure: config.cookieSecure,
+      mfaEnrolmentRequired: (user) => mfa.enrolmentRequired(user),
+    }),
+  );
+  await server.register(mfaRoutes({ mfa }));
   await server.register(usersRoutes(users));
   await server.register(importsRoutes(imports, { maxBytes: config.importMaxBytes }));
   // A running import is rolled back and failed before the database closes.

@@ -43,6 +43,8 @@ describe('config', () => {
         TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, ::1',
         DATABASE_URL: 'postgres://u:p@db:5432/stock',
         METRICS_TOKEN: 'x'.repeat(32),
+        MFA_REQUIRED_ROLES: 'Admin, auditor,admin',
+        MFA_KEY_FILE: 'keys/mfa.hex',
       },
       '/srv',
     );
@@ -55,6 +57,9 @@ describe('config', () => {
     expect(config.logLevel).toBe('DEBUG');
     expect(config.trustProxy).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
     expect(config.databaseUrl).toBe('postgres://u:p@db:5432/stock');
+    expect(config.mfaRequiredRoles).toEqual(['admin', 'auditor']);
+    expect(config.mfaKeyFile).toBe('/srv/keys/mfa.hex');
+    expect(config.mfaIssuer).toBe('Stock Verify');
   });
 
   it.each([
@@ -72,6 +77,8 @@ describe('config', () => {
     ['CORS_ORIGINS', '*', /CORS_ORIGINS must list origins/],
     ['ADMIN_USERNAME', 'a b', /ADMIN_USERNAME must be/],
     ['REDIS_URL', 'localhost:6379', /REDIS_URL must start with redis/],
+    ['MFA_REQUIRED_ROLES', 'admin,manager', /MFA_REQUIRED_ROLES must list roles from admin, supervisor/],
+    ['MFA_ISSUER', 'Acme:Stock', /MFA_ISSUER must be at most 64 characters and contain no colon/],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ROLES, type Role } from './platform/http/access.ts';
 
 /**
  * Every environment variable the product reads, parsed once into a frozen, typed Config.
@@ -42,6 +43,12 @@ export interface Config {
   rateLimitSigninPerMinute: number;
   /** Writes per signed-in user per minute, and twice that per address (0: no limit). */
   rateLimitWritesPerMinute: number;
+  /** Roles whose users must sign in with a second factor (they can only set it up until they do). */
+  mfaRequiredRoles: Role[];
+  /** 32-byte key (64 hex characters) sealing TOTP secrets; null: generated into DATA_DIR. */
+  mfaKeyFile: string | null;
+  /** The issuer authenticator apps show next to the account. */
+  mfaIssuer: string;
   /** Enterprise audit (guide) */
   enterpriseAuditEnabled: boolean;
   auditRetentionDays: number;
@@ -212,6 +219,24 @@ function metricsToken(env: Env): string | null {
   return value;
 }
 
+function roles(env: Env, name: string): Role[] {
+  const entries = list(env, name).map((entry) => entry.toLowerCase());
+  for (const entry of entries) {
+    if (!(ROLES as readonly string[]).includes(entry)) {
+      throw new ConfigError(name, `must list roles from ${ROLES.join(', ')}, got "${entry}"`);
+    }
+  }
+  return [...new Set(entries)] as Role[];
+}
+
+function mfaIssuer(env: Env): string {
+  const value = str(env, 'MFA_ISSUER', 'Stock Verify');
+  if (value.includes(':') || value.length > 64) {
+    throw new ConfigError('MFA_ISSUER', 'must be at most 64 characters and contain no colon');
+  }
+  return value;
+}
+
 function adminUsername(env: Env): string {
   const value = str(env, 'ADMIN_USERNAME', 'admin');
   if (!/^[A-Za-z0-9._@-]{3,64}$/.test(value)) {
@@ -244,6 +269,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ipFilterMode: oneOf(env, 'IP_FILTER_MODE', 'blacklist', ['whitelist', 'blacklist'] as const),
     rateLimitSigninPerMinute: int(env, 'RATE_LIMIT_SIGNIN_PER_MINUTE', 30, 0, 100_000),
     rateLimitWritesPerMinute: int(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 600, 0, 10_000_000),
+    mfaRequiredRoles: roles(env, 'MFA_REQUIRED_ROLES'),
+    mfaKeyFile: optionalPath(env, 'MFA_KEY_FILE', cwd),
+    mfaIssuer: mfaIssuer(env),
     enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
@@ -300,6 +328,9 @@ export const CONFIG_VARIABLES = [
   'IP_FILTER_MODE',
   'RATE_LIMIT_SIGNIN_PER_MINUTE',
   'RATE_LIMIT_WRITES_PER_MINUTE',
+  'MFA_REQUIRED_ROLES',
+  'MFA_KEY_FILE',
+  'MFA_ISSUER',
   'ENTERPRISE_AUDIT_ENABLED',
   'AUDIT_RETENTION_DAYS',
   'AUDIT_HASH_ALGORITHM',

@@ -44,9 +44,14 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'GET /health/live': 'public',
       'GET /health/ready': 'public',
       'GET /api/openapi.json': 'public',
-      'GET /api/auth/me': 'signed-in',
-      'POST /api/auth/logout': 'signed-in',
+      'GET /api/auth/me': 'signed-in+mfa-enrolment',
+      'POST /api/auth/logout': 'signed-in+mfa-enrolment',
       'POST /api/auth/change-password': 'signed-in',
+      'GET /api/auth/mfa': 'signed-in+mfa-enrolment',
+      'POST /api/auth/mfa/setup': 'signed-in+mfa-enrolment',
+      'POST /api/auth/mfa/enable': 'signed-in+mfa-enrolment',
+      'POST /api/auth/mfa/disable': 'signed-in',
+      'DELETE /api/users/:id/mfa': 'admin',
       'GET /api/users': 'admin',
       'POST /api/users': 'admin',
       'GET /api/users/:id': 'admin',
@@ -98,7 +103,9 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       const got =
         rule?.kind === 'roles'
           ? `${rule.roles.join(',')}${rule.metricsToken ? '+metrics-token' : ''}`
-          : rule?.kind;
+          : rule?.kind === 'signed-in' && rule.duringMfaEnrolment
+            ? 'signed-in+mfa-enrolment'
+            : rule?.kind;
       expect(got, route).toBe(want);
     }
   });

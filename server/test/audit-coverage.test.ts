@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base32Decode, totpAt } from '../src/modules/security/mfa/totp.ts';
 import { bearer, createTestApp, dialects, STRONG_PASSWORD, type TestApp } from './helpers/test-app.ts';
 
 /**
@@ -70,13 +71,33 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
       token: kim,
       payload: { current_password: 'Fresh-password-2026', new_password: 'Newer-password-2027' },
     });
+    // Two-factor set-up, switch-off with a recovery code, set-up again, and an admin's reset.
+    const codeNow = (secret: string) => totpAt(base32Decode(secret), app.clock.now().getTime() / 1000);
+    const enableMfa = async () => {
+      const { secret } = (
+        await call('POST /api/auth/mfa/setup', '/api/auth/mfa/setup', { token: kim })
+      ).json();
+      return (
+        await call('POST /api/auth/mfa/enable', '/api/auth/mfa/enable', {
+          token: kim,
+          payload: { otp_code: codeNow(secret) },
+        })
+      ).json().recovery_codes as string[];
+    };
+    const [recoveryCode] = await enableMfa();
+    await call('POST /api/auth/mfa/disable', '/api/auth/mfa/disable', {
+      token: kim,
+      payload: { password: 'Newer-password-2027', recovery_code: recoveryCode },
+    });
+    await enableMfa();
+    await call('DELETE /api/users/:id/mfa', `/api/users/${user.id}/mfa`);
     await call('POST /api/auth/logout', '/api/auth/logout', { token: kim });
     await call(
       'DELETE /api/enterprise/security/sessions/:user_id',
       `/api/enterprise/security/sessions/${user.id}`,
     );
     await call('POST /api/enterprise/security/ip-list', '/api/enterprise/security/ip-list', {
-      payload: { ip: '203.0.113.0/24', list_type: 'blacklist', reason: 'scanner' },
+      payload: { ip_address: '203.0.113.0/24', list_type: 'blacklist', reason: 'scanner' },
     });
     await call(
       'DELETE /api/enterprise/security/ip-list/:ip',

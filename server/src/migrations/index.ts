@@ -9,6 +9,8 @@ import { migration0007Audit } from './0007_audit.ts';
 import { migration0008SecurityEvents } from './0008_security_events.ts';
 import { migration0009IpLists } from './0009_ip_lists.ts';
 import { migration0010Lockouts } from './0010_lockouts.ts';
+import { migration0011Mfa } from './0011_mfa.ts';
+import { migration0012LockoutTrySources } from './0012_lockout_try_sources.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -22,4 +24,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0008SecurityEvents,
   migration0009IpLists,
   migration0010Lockouts,
+  migration0011Mfa,
+  migration0012LockoutTrySources,
 ];

@@ -5,7 +5,7 @@ import { access, principalOf } from '../../platform/http/access.ts';
 import { clientIp } from '../../platform/http/client-ip.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
 import { auditContextOf } from '../audit/events.ts';
-import type { UsersService } from '../users/users.service.ts';
+import type { User, UsersService } from '../users/users.service.ts';
 import { ChangePasswordBody, LoginBody, LoginResponse, MeResponse, PinLoginBody } from './auth.schemas.ts';
 import type { AuthService, ClientInfo, SignIn } from './auth.service.ts';
 
@@ -20,8 +20,9 @@ export function authRoutes(deps: {
   auth: AuthService;
   users: UsersService;
   cookieSecure: CookieSecure;
+  mfaEnrolmentRequired: (user: User) => boolean;
 }): FastifyPluginAsyncTypebox {
-  const { auth, users, cookieSecure } = deps;
+  const { auth, users, cookieSecure, mfaEnrolmentRequired } = deps;
 
   function secure(request: FastifyRequest): boolean {
     return cookieSecure === 'auto' ? request.protocol === 'https' : cookieSecure === 'true';
@@ -51,6 +52,7 @@ export function authRoutes(deps: {
       expires_at: signIn.session.expiresAt,
       csrf_token: signIn.session.csrfToken,
       user: signIn.user,
+      mfa_enrolment_required: signIn.mfaEnrolmentRequired,
     };
   }
 
@@ -72,18 +74,28 @@ export function authRoutes(deps: {
         config: { access: access.public },
         schema: {
           tags,
-          summary: 'Sign in with username and password',
+          summary: 'Sign in with username and password (and a code when MFA is on)',
+          description:
+            'A user with MFA on who sends no `otp_code` (or `recovery_code`) after a correct password ' +
+            'gets 401 `MFA_REQUIRED`; every other failure, a wrong code included, gets the one ' +
+            '401 `INVALID_CREDENTIALS`.',
           security: [],
           body: LoginBody,
           response: { 200: LoginResponse, ...errorResponses(400, 401) },
         },
       },
       async (request, reply) => {
-        const { username, password } = request.body;
+        const { username, password, otp_code, recovery_code } = request.body;
         return issue(
           request,
           reply,
-          await auth.login(username, password, client(request), auditContextOf(request)),
+          await auth.login(
+            username,
+            password,
+            { otp_code, recovery_code },
+            client(request),
+            auditContextOf(request),
+          ),
         );
       },
     );
@@ -101,11 +113,17 @@ export function authRoutes(deps: {
         },
       },
       async (request, reply) => {
-        const { username, pin } = request.body;
+        const { username, pin, otp_code, recovery_code } = request.body;
         return issue(
           request,
           reply,
-          await auth.pinLogin(username, pin, client(request), auditContextOf(request)),
+          await auth.pinLogin(
+            username,
+            pin,
+            { otp_code, recovery_code },
+            client(request),
+            auditContextOf(request),
+          ),
         );
       },
     );
@@ -113,7 +131,7 @@ export function authRoutes(deps: {
     app.post(
       '/api/auth/logout',
       {
-        config: { access: access.signedIn },
+        config: { access: access.signedInDuringMfaEnrolment },
         schema: {
           tags,
           summary: 'End this session',
@@ -133,14 +151,17 @@ export function authRoutes(deps: {
     app.get(
       '/api/auth/me',
       {
-        config: { access: access.signedIn },
+        config: { access: access.signedInDuringMfaEnrolment },
         schema: {
           tags,
           summary: 'The signed-in user and role',
           response: { 200: MeResponse, ...errorResponses(401) },
         },
       },
-      async (request) => ({ user: principalOf(request).user }),
+      async (request) => {
+        const { user } = principalOf(request);
+        return { user, mfa_enrolment_required: mfaEnrolmentRequired(user) };
+      },
     );
 
     app.post(

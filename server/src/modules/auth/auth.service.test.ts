@@ -8,11 +8,20 @@ import type { AuditTrail } from '../audit/audit.service.ts';
 import { SYSTEM_CONTEXT } from '../audit/events.ts';
 import type { SecurityEvents } from '../security/events/security-events.service.ts';
 import { createLockouts, type Lockouts, type LoginAttempt } from '../security/lockout/lockout.service.ts';
+import type { Mfa } from '../security/mfa/mfa.service.ts';
 import type { UsersService } from '../users/users.service.ts';
 import type { UserRow } from '../users/users.store.ts';
 import { createAuthService } from './auth.service.ts';
 import type { PasswordHasher } from './credentials.ts';
 import type { SessionsService } from './sessions.service.ts';
+
+/** None of these users has MFA on: a second-factor check would be a mistake. */
+const noMfa = {
+  enrolmentRequired: () => false,
+  verify: async () => {
+    throw new Error('no user here has MFA on');
+  },
+} as Partial<Mfa> as Mfa;
 
 /**
  * Timing is not asserted (these machines are noisy); what makes the timing equal is: every
@@ -33,6 +42,7 @@ describe('sign-in cost does not reveal whether a user exists', () => {
       username: 'known',
       password_hash: await testHasher.hash('Right-password-123'),
       pin_hash: null,
+      mfa_enabled_at: null,
       role: 'staff',
       active: 1,
     } as unknown as UserRow;
@@ -70,13 +80,21 @@ describe('sign-in cost does not reveal whether a user exists', () => {
       securityEvents,
       policy: { enabled: false, maxAttempts: 5, durationMinutes: 15, maxDurationMinutes: 1440 },
     });
-    const auth = await createAuthService({ users, sessions, hasher, audit, securityEvents, lockouts });
+    const auth = await createAuthService({
+      users,
+      sessions,
+      hasher,
+      audit,
+      securityEvents,
+      lockouts,
+      mfa: noMfa,
+    });
     const client = { ip: null, userAgent: null };
 
     const attempts: [string, () => Promise<unknown>][] = [
-      ['unknown user', () => auth.login('ghost', 'Right-password-123', client, SYSTEM_CONTEXT)],
-      ['wrong password', () => auth.login('known', 'Wrong-password-123', client, SYSTEM_CONTEXT)],
-      ['no PIN set', () => auth.pinLogin('known', '583920', client, SYSTEM_CONTEXT)],
+      ['unknown user', () => auth.login('ghost', 'Right-password-123', {}, client, SYSTEM_CONTEXT)],
+      ['wrong password', () => auth.login('known', 'Wrong-password-123', {}, client, SYSTEM_CONTEXT)],
+      ['no PIN set', () => auth.pinLogin('known', '583920', {}, client, SYSTEM_CONTEXT)],
     ];
     for (const [name, attempt] of attempts) {
       verified.length = 0;
@@ -85,7 +103,7 @@ describe('sign-in cost does not reveal whether a user exists', () => {
       expect(verified[0], name).toMatch(/^\$argon2id\$/);
     }
     verified.length = 0;
-    await expect(auth.login('known', 'Right-password-123', client, SYSTEM_CONTEXT)).resolves.toBeTruthy();
+    await expect(auth.login('known', 'Right-password-123', {}, client, SYSTEM_CONTEXT)).resolves.toBeTruthy();
     expect(verified).toHaveLength(1);
     expect(recorded).toEqual(['LOGIN_FAILED', 'LOGIN_FAILED', 'LOGIN_FAILED', 'LOGIN']);
   });
@@ -107,6 +125,7 @@ describe('a locked account', () => {
       username: 'known',
       password_hash: realHash,
       pin_hash: null,
+      mfa_enabled_at: null,
       role: 'staff',
       active: 1,
     } as unknown as UserRow;
@@ -138,10 +157,11 @@ describe('a locked account', () => {
       audit: {} as AuditTrail,
       securityEvents: {} as SecurityEvents,
       lockouts,
+      mfa: noMfa,
     });
     verified.length = 0;
     await expect(
-      auth.login('known', 'Right-password-123', { ip: null, userAgent: null }, SYSTEM_CONTEXT),
+      auth.login('known', 'Right-password-123', {}, { ip: null, userAgent: null }, SYSTEM_CONTEXT),
     ).rejects.toMatchObject({ statusCode: 401, code: 'INVALID_CREDENTIALS' });
     expect(verified).toHaveLength(1);
     expect(verified[0]).not.toBe(realHash);

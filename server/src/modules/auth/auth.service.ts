@@ -3,6 +3,7 @@ import type { AuditTrail } from '../audit/audit.service.ts';
 import type { AuditContext } from '../audit/events.ts';
 import type { SecurityEvents } from '../security/events/security-events.service.ts';
 import type { Lockouts, TrustedDeviceCookie } from '../security/lockout/lockout.service.ts';
+import type { Mfa, SecondFactor } from '../security/mfa/mfa.service.ts';
 import { toUser, type User, type UsersService } from '../users/users.service.ts';
 import type { PasswordHasher } from './credentials.ts';
 import type { NewSession, SessionsService } from './sessions.service.ts';
@@ -19,12 +20,29 @@ export interface SignIn {
   user: User;
   /** The trusted-device cookie to (re)set; null when lockouts are off. */
   device: TrustedDeviceCookie | null;
+  /** MFA_REQUIRED_ROLES names the user's role and MFA is off: the session can only set it up. */
+  mfaEnrolmentRequired: boolean;
 }
 
-/** Sign-in, success and failure, and sign-out are recorded in the audit trail under `context`. */
+/**
+ * Sign-in, success and failure, and sign-out are recorded in the audit trail under `context`.
+ * A user with MFA on also sends a code from their app (or a recovery code) with either secret.
+ */
 export interface AuthService {
-  login(username: string, password: string, client: ClientInfo, context: AuditContext): Promise<SignIn>;
-  pinLogin(username: string, pin: string, client: ClientInfo, context: AuditContext): Promise<SignIn>;
+  login(
+    username: string,
+    password: string,
+    factor: SecondFactor,
+    client: ClientInfo,
+    context: AuditContext,
+  ): Promise<SignIn>;
+  pinLogin(
+    username: string,
+    pin: string,
+    factor: SecondFactor,
+    client: ClientInfo,
+    context: AuditContext,
+  ): Promise<SignIn>;
   logout(sessionId: string, context: AuditContext): Promise<void>;
 }
 
@@ -36,6 +54,10 @@ export interface AuthService {
 export const invalidCredentials = () =>
   new AppError(401, 'INVALID_CREDENTIALS', 'Invalid username or password');
 
+/** The password (or PIN) was right; the user has MFA on and sent no code. */
+export const mfaCodeRequired = () =>
+  new AppError(401, 'MFA_REQUIRED', 'Enter the code from your authenticator app, or a recovery code');
+
 export async function createAuthService(deps: {
   users: UsersService;
   sessions: SessionsService;
@@ -43,8 +65,9 @@ export async function createAuthService(deps: {
   audit: AuditTrail;
   securityEvents: SecurityEvents;
   lockouts: Lockouts;
+  mfa: Mfa;
 }): Promise<AuthService> {
-  const { users, sessions, hasher, audit, securityEvents, lockouts } = deps;
+  const { users, sessions, hasher, audit, securityEvents, lockouts, mfa } = deps;
   // A real argon2id hash of a random secret, so a miss costs what a hit costs.
   const decoyHash = await hasher.hash(`decoy-${Math.random()}-${Date.now()}`);
 
@@ -52,6 +75,7 @@ export async function createAuthService(deps: {
     username: string,
     secret: string,
     method: 'password' | 'pin',
+    factor: SecondFactor,
     client: ClientInfo,
     context: AuditContext,
   ): Promise<SignIn> {
@@ -62,20 +86,30 @@ export async function createAuthService(deps: {
       username,
       userId: row?.id ?? null,
       deviceToken: client.deviceToken ?? null,
+      ip: client.ip,
     });
     // A refused attempt verifies the decoy: it costs what a try costs and proves nothing.
     const verified = await hasher.verify(attempt.allowed ? (stored ?? decoyHash) : decoyHash, secret);
-    if (!attempt.allowed || !row || !stored || !verified) {
+    let failure: string | null = !attempt.allowed
+      ? attempt.device
+        ? 'device_locked'
+        : 'account_locked'
+      : !row
+        ? 'unknown_or_inactive_user'
+        : !stored
+          ? 'no_pin_set'
+          : !verified
+            ? `wrong_${method}`
+            : null;
+    if (failure === null && row!.mfa_enabled_at !== null) {
+      const second = await mfa.verify(row!.id, factor);
+      // Asking for the code settles nothing: the try stays taken until the sign-in completes.
+      // Ending the failure run here would let someone holding the password guess codes forever.
+      if (!second.ok && second.reason === 'missing') throw mfaCodeRequired();
+      if (!second.ok) failure = second.reason;
+    }
+    if (failure !== null || !row) {
       // The reason is for auditors only; the caller gets the one answer.
-      const reason = !attempt.allowed
-        ? attempt.device
-          ? 'device_locked'
-          : 'account_locked'
-        : !row
-          ? 'unknown_or_inactive_user'
-          : !stored
-            ? 'no_pin_set'
-            : `wrong_${method}`;
       const claimed = {
         ...context,
         actor: {
@@ -91,7 +125,7 @@ export async function createAuthService(deps: {
           action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
           outcome: 'failure',
           resource: { type: 'user', id: row?.id ?? null },
-          details: { method, reason },
+          details: { method, reason: failure ?? 'unknown' },
         },
       ]);
       throw invalidCredentials();
@@ -119,17 +153,20 @@ export async function createAuthService(deps: {
         type: 'LOGIN',
         action: method === 'pin' ? 'auth.pin_login' : 'auth.login',
         resource: { type: 'session', id: created.sessionId },
-        details: { method, expires_at: created.expiresAt },
+        details: { method, mfa: row.mfa_enabled_at !== null, expires_at: created.expiresAt },
         actor,
       });
       return { session: created, device };
     });
-    return { session, user: toUser(row), device };
+    const user = toUser(row);
+    return { session, user, device, mfaEnrolmentRequired: mfa.enrolmentRequired(user) };
   }
 
   return {
-    login: (username, password, client, context) => signIn(username, password, 'password', client, context),
-    pinLogin: (username, pin, client, context) => signIn(username, pin, 'pin', client, context),
+    login: (username, password, factor, client, context) =>
+      signIn(username, password, 'password', factor, client, context),
+    pinLogin: (username, pin, factor, client, context) =>
+      signIn(username, pin, 'pin', factor, client, context),
     async logout(sessionId, context) {
       await audit.transaction(context, async (trx, record) => {
         await sessions.revoke(sessionId, 'logout', trx);

@@ -39,6 +39,7 @@ export interface LiveSession {
   role: Role;
   active: number;
   pin_hash: string | null;
+  mfa_enabled_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -65,6 +66,7 @@ function liveSessionQuery(db: Kysely<Database>) {
         'u.role',
         'u.active',
         'u.pin_hash',
+        'u.mfa_enabled_at',
         'u.created_at',
         'u.updated_at',
       ])

@@ -110,7 +110,7 @@ describe.each(dialects())('session control and security events on %s', (dialect)
       method: 'POST',
       url: '/api/enterprise/security/ip-list',
       headers: bearer(admin.token),
-      payload: { ip: '203.0.113.0/24', list_type: 'blacklist', reason: 'scanner' },
+      payload: { ip_address: '203.0.113.0/24', list_type: 'blacklist', reason: 'scanner' },
     });
     const summary = (await get('/api/enterprise/security/summary')).json();
     expect(summary).toMatchObject({

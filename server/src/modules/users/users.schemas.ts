@@ -25,6 +25,7 @@ export const UserSchema = Type.Object(
     role: RoleSchema,
     active: Type.Boolean(),
     has_pin: Type.Boolean(),
+    mfa_enabled: Type.Boolean({ description: 'Two-factor sign-in (TOTP) is on' }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },

@@ -18,7 +18,15 @@ export type User = PrincipalUser;
 export function toUser(
   row: Pick<
     store.UserRow,
-    'id' | 'username' | 'display_name' | 'role' | 'active' | 'pin_hash' | 'created_at' | 'updated_at'
+    | 'id'
+    | 'username'
+    | 'display_name'
+    | 'role'
+    | 'active'
+    | 'pin_hash'
+    | 'mfa_enabled_at'
+    | 'created_at'
+    | 'updated_at'
   >,
 ): User {
   return {
@@ -28,6 +36,7 @@ export function toUser(
     role: row.role,
     active: row.active === 1,
     has_pin: row.pin_hash !== null,
+    mfa_enabled: row.mfa_enabled_at !== null,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -119,6 +128,7 @@ export function createUsersService(deps: {
         pin_hash: input.pin ? await hasher.hash(input.pin) : null,
         active: 1,
         password_changed_at: now,
+        mfa_enabled_at: null,
         created_at: now,
         updated_at: now,
       };

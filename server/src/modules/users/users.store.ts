@@ -13,6 +13,8 @@ export interface UsersTable {
   pin_hash: string | null;
   active: number;
   password_changed_at: string;
+  /** When two-factor sign-in was switched on; null: off. */
+  mfa_enabled_at: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -35,7 +35,17 @@ describe.each(dialects())('users on %s', (dialect) => {
     const user = created.json();
     expect(user).toMatchObject({ username: 'anna.k', role: 'staff', active: true, has_pin: true });
     expect(Object.keys(user).sort()).toEqual(
-      ['active', 'created_at', 'display_name', 'has_pin', 'id', 'role', 'updated_at', 'username'].sort(),
+      [
+        'active',
+        'created_at',
+        'display_name',
+        'has_pin',
+        'id',
+        'mfa_enabled',
+        'role',
+        'updated_at',
+        'username',
+      ].sort(),
     );
 
     const read = await app.server.inject({

@@ -24,6 +24,7 @@ import type {
   LockoutAddressesTable,
   TrustedDevicesTable,
 } from '../../modules/security/lockout/lockout.store.ts';
+import type { MfaRecoveryCodesTable, MfaTable } from '../../modules/security/mfa/mfa.store.ts';
 import type { StockLevelsTable } from '../../modules/stock-levels/stock-levels.store.ts';
 import type { UsersTable } from '../../modules/users/users.store.ts';
 
@@ -48,4 +49,6 @@ export interface Database {
   security_locked_accounts: LockedAccountsTable;
   security_trusted_devices: TrustedDevicesTable;
   security_lockout_addresses: LockoutAddressesTable;
+  security_mfa: MfaTable;
+  security_mfa_recovery_codes: MfaRecoveryCodesTable;
 }

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { forbidden, unauthenticated } from './errors.ts';
+import { AppError, forbidden, unauthenticated } from './errors.ts';
 
 export const ROLES = ['admin', 'supervisor', 'auditor', 'staff'] as const;
 export type Role = (typeof ROLES)[number];
@@ -11,12 +11,14 @@ export type Role = (typeof ROLES)[number];
  */
 export type Access =
   | { kind: 'public' }
-  | { kind: 'signed-in' }
+  | { kind: 'signed-in'; duringMfaEnrolment?: boolean }
   | { kind: 'roles'; roles: readonly Role[]; metricsToken?: boolean };
 
 export const access = {
   public: { kind: 'public' } as Access,
   signedIn: { kind: 'signed-in' } as Access,
+  /** Any signed-in user, also one who must set up MFA first (MFA_REQUIRED_ROLES) and has not yet. */
+  signedInDuringMfaEnrolment: { kind: 'signed-in', duringMfaEnrolment: true } as Access,
   roles: (...roles: Role[]): Access => ({ kind: 'roles', roles }),
   /** Admins, or a scraper presenting METRICS_TOKEN as a bearer token. */
   rolesOrMetricsToken: (...roles: Role[]): Access => ({ kind: 'roles', roles, metricsToken: true }),
@@ -30,6 +32,8 @@ export interface PrincipalUser {
   role: Role;
   active: boolean;
   has_pin: boolean;
+  /** Two-factor sign-in is on for this user. */
+  mfa_enabled: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -47,6 +51,8 @@ export interface AccessGuardOptions {
   sessionCookie: string;
   csrfHeader: string;
   metricsToken: string | null;
+  /** The user must set up MFA before anything but the routes marked `duringMfaEnrolment`. */
+  mfaEnrolmentRequired?(user: PrincipalUser): boolean;
   /** Told of every refused request from a signed-in user (wrong role, bad CSRF token), before the 403. */
   onDenied?(request: FastifyRequest, principal: Principal, reason: 'role' | 'csrf'): Promise<void>;
 }
@@ -136,6 +142,14 @@ export function registerAccessGuard(app: FastifyInstance, options: AccessGuardOp
       }
     }
     request.principal = principal;
+    const enrolling = rule.kind === 'signed-in' && rule.duringMfaEnrolment === true;
+    if (!enrolling && options.mfaEnrolmentRequired?.(principal.user)) {
+      throw new AppError(
+        403,
+        'MFA_ENROLMENT_REQUIRED',
+        `Set up two-factor sign-in first: it is required for the ${principal.user.role} role`,
+      );
+    }
     if (!allows(rule, principal.user.role)) {
       request.log.warn({ route: request.routeOptions.url, user_id: principal.user.id }, 'permission denied');
       await options.onDenied?.(request, principal, 'role');

@@ -11,7 +11,7 @@ const IpEntrySchema = Type.Object(
   {
     id: Type.String(),
     list_type: ListType,
-    ip: Type.String({ description: 'Canonical CIDR: 203.0.113.7/32, 10.0.0.0/8, 2001:db8::/32' }),
+    ip_address: Type.String({ description: 'Canonical CIDR: 203.0.113.7/32, 10.0.0.0/8, 2001:db8::/32' }),
     reason: Type.String(),
     source: Type.String({ description: 'manual | automatic (brute-force protection)' }),
     created_by: nullable(Type.String()),
@@ -57,7 +57,11 @@ export function ipListsRoutes(ipLists: IpLists): FastifyPluginAsyncTypebox {
           summary: 'Add an address or CIDR range to a list (replaces the same entry)',
           body: Type.Object(
             {
-              ip: Type.String({ minLength: 2, maxLength: 64 }),
+              ip_address: Type.String({
+                minLength: 2,
+                maxLength: 64,
+                description: 'An address (203.0.113.7, 2001:db8::1) or a CIDR range (10.0.0.0/8)',
+              }),
               list_type: ListType,
               reason: Type.String({ minLength: 1, maxLength: 500 }),
               expires_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 3650 })),

@@ -15,7 +15,8 @@ export type { ListType } from './ip-lists.store.ts';
 export interface IpEntry {
   id: string;
   list_type: store.ListType;
-  ip: string;
+  /** Canonical CIDR: 203.0.113.7/32, 10.0.0.0/8, 2001:db8::/32. */
+  ip_address: string;
   reason: string;
   source: 'manual' | 'automatic';
   created_by: string | null;
@@ -83,7 +84,13 @@ export interface IpLists {
   check(ip: string): IpDecision;
   list(): Promise<{ mode: IpFilterMode; enabled: boolean; whitelist: IpEntry[]; blacklist: IpEntry[] }>;
   add(
-    input: { ip: string; list_type: store.ListType; reason: string; expires_hours?: number; force?: boolean },
+    input: {
+      ip_address: string;
+      list_type: store.ListType;
+      reason: string;
+      expires_hours?: number;
+      force?: boolean;
+    },
     context: AuditContext,
   ): Promise<IpEntry>;
   remove(
@@ -102,7 +109,7 @@ function toEntry(row: store.IpListRow): IpEntry {
   return {
     id: row.id,
     list_type: row.list_type,
-    ip: row.cidr,
+    ip_address: row.cidr,
     reason: row.reason,
     source: row.source,
     created_by: row.created_by,
@@ -200,7 +207,7 @@ export function createIpLists(deps: {
     },
 
     async add(input, context) {
-      const cidr = canonical(input.ip, 'ip');
+      const cidr = canonical(input.ip_address, 'ip_address');
       const now = clock.now();
       const row: store.IpListRow = {
         id: ids.uuid(),

@@ -31,8 +31,8 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
 
   it('blocks a blacklisted address or range with 403 and one IP_BLOCKED event, IPv4 and IPv6', async () => {
     await start();
-    expect((await add({ ip: '203.0.113.0/24' })).statusCode).toBe(201);
-    expect((await add({ ip: '2001:db8::/32' })).statusCode).toBe(201);
+    expect((await add({ ip_address: '203.0.113.0/24' })).statusCode).toBe(201);
+    expect((await add({ ip_address: '2001:db8::/32' })).statusCode).toBe(201);
     for (const blocked of [
       '203.0.113.0',
       '203.0.113.255',
@@ -72,7 +72,7 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
         headers: bearer(token),
       })
     ).json();
-    expect(list.blacklist.map((entry: { ip: string }) => entry.ip).sort()).toEqual([
+    expect(list.blacklist.map((entry: { ip_address: string }) => entry.ip_address).sort()).toEqual([
       '2001:db8::/32',
       '203.0.113.0/24',
     ]);
@@ -85,21 +85,21 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
     });
     expect(removed.statusCode).toBe(204);
     expect((await me('203.0.113.7')).statusCode).toBe(200);
-    expect((await add({ ip: '300.1.2.3' })).statusCode).toBe(400);
-    expect((await add({ ip: '10.0.0.0/33' })).statusCode).toBe(400);
+    expect((await add({ ip_address: '300.1.2.3' })).statusCode).toBe(400);
+    expect((await add({ ip_address: '10.0.0.0/33' })).statusCode).toBe(400);
   });
 
   it('ignores a forged X-Forwarded-For from a peer that is not a trusted proxy', async () => {
     app = await createTestApp({ dialect });
     token = (await app.userWithToken('admin')).token;
-    expect((await add({ ip: '203.0.113.7' })).statusCode).toBe(201);
+    expect((await add({ ip_address: '203.0.113.7' })).statusCode).toBe(201);
     // The peer (127.0.0.1) is not trusted, so the header is not believed: not blocked.
     expect((await me('203.0.113.7')).statusCode).toBe(200);
   });
 
   it('lets an entry expire at once, without a restart', async () => {
     await start();
-    expect((await add({ ip: '198.51.100.23', expires_hours: 1 })).statusCode).toBe(201);
+    expect((await add({ ip_address: '198.51.100.23', expires_hours: 1 })).statusCode).toBe(201);
     expect((await me('198.51.100.23')).statusCode).toBe(403);
     app.clock.advance(61 * 60_000);
     token = await app.login('root', 'correct-Horse-battery-7');
@@ -108,11 +108,11 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
 
   it('refuses to block the caller’s own address unless forced', async () => {
     await start();
-    const self = await add({ ip: '192.0.2.0/24' }, '192.0.2.10');
+    const self = await add({ ip_address: '192.0.2.0/24' }, '192.0.2.10');
     expect(self.statusCode).toBe(409);
     expect(self.json().error.code).toBe('SELF_BLOCK');
     expect((await me('192.0.2.10')).statusCode).toBe(200);
-    expect((await add({ ip: '192.0.2.0/24', force: true }, '192.0.2.10')).statusCode).toBe(201);
+    expect((await add({ ip_address: '192.0.2.0/24', force: true }, '192.0.2.10')).statusCode).toBe(201);
     expect((await me('192.0.2.10')).statusCode).toBe(403);
     expect((await me('192.0.3.10')).statusCode).toBe(200);
   });
@@ -120,13 +120,15 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
   it('in whitelist mode lets only listed addresses in, once the list has entries', async () => {
     await start({ IP_FILTER_MODE: 'whitelist' });
     expect((await me('203.0.113.7')).statusCode).toBe(200);
-    const outside = await add({ ip: '10.0.0.0/8', list_type: 'whitelist' }, '192.0.2.10');
+    const outside = await add({ ip_address: '10.0.0.0/8', list_type: 'whitelist' }, '192.0.2.10');
     expect(outside.json().error.code).toBe('SELF_BLOCK');
-    expect((await add({ ip: '192.0.2.0/24', list_type: 'whitelist' }, '192.0.2.10')).statusCode).toBe(201);
+    expect((await add({ ip_address: '192.0.2.0/24', list_type: 'whitelist' }, '192.0.2.10')).statusCode).toBe(
+      201,
+    );
     expect((await me('192.0.2.99')).statusCode).toBe(200);
     expect((await me('203.0.113.7')).statusCode).toBe(403);
     // A more specific blacklist entry inside the allowed range still blocks.
-    expect((await add({ ip: '192.0.2.99' }, '192.0.2.10')).statusCode).toBe(201);
+    expect((await add({ ip_address: '192.0.2.99' }, '192.0.2.10')).statusCode).toBe(201);
     expect((await me('192.0.2.99')).statusCode).toBe(403);
   });
 
@@ -144,7 +146,7 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
     await other.start();
     try {
       expect(other.check('203.0.113.7').allowed).toBe(true);
-      expect((await add({ ip: '203.0.113.7' })).statusCode).toBe(201);
+      expect((await add({ ip_address: '203.0.113.7' })).statusCode).toBe(201);
       await other.refresh();
       expect(other.check('203.0.113.7')).toMatchObject({ allowed: false, reason: 'blacklisted' });
     } finally {
@@ -154,7 +156,7 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
 
   it('ENTERPRISE_SECURITY_ENABLED=false blocks nothing', async () => {
     await start({ ENTERPRISE_SECURITY_ENABLED: 'false' });
-    expect((await add({ ip: '203.0.113.7' })).statusCode).toBe(201);
+    expect((await add({ ip_address: '203.0.113.7' })).statusCode).toBe(201);
     expect((await me('203.0.113.7')).statusCode).toBe(200);
   });
 });

@@ -62,7 +62,7 @@ describe.each(dialects())('lockout service on %s', (dialect) => {
 
   /** One failed sign-in attempt, as auth.service makes it. */
   async function fail(username: string, ip: string) {
-    const attempt = await lockouts.reserve({ username, userId: null, deviceToken: null });
+    const attempt = await lockouts.reserve({ username, userId: null, deviceToken: null, ip });
     return lockouts.registerFailure(attempt, from(ip));
   }
 
@@ -127,7 +127,7 @@ describe.each(dialects())('lockout service on %s', (dialect) => {
   it('grants exactly MAX_LOGIN_ATTEMPTS of 50 concurrent reservations, and none while locked', async () => {
     const attempts = await Promise.all(
       Array.from({ length: 50 }, () =>
-        lockouts.reserve({ username: 'Hot', userId: null, deviceToken: null }),
+        lockouts.reserve({ username: 'Hot', userId: null, deviceToken: null, ip: null }),
       ),
     );
     const granted = attempts.filter((attempt) => attempt.allowed);
@@ -136,11 +136,32 @@ describe.each(dialects())('lockout service on %s', (dialect) => {
       granted.map((attempt) => lockouts.registerFailure(attempt, from('::1'))),
     );
     expect(outcomes.filter((outcome) => outcome.locked)).toHaveLength(1);
-    expect((await lockouts.reserve({ username: 'hot', userId: null, deviceToken: null })).allowed).toBe(
-      false,
-    );
+    expect(
+      (await lockouts.reserve({ username: 'hot', userId: null, deviceToken: null, ip: null })).allowed,
+    ).toBe(false);
     clock.advance(15 * 60_000);
-    expect((await lockouts.reserve({ username: 'HOT', userId: null, deviceToken: null })).allowed).toBe(true);
+    expect(
+      (await lockouts.reserve({ username: 'HOT', userId: null, deviceToken: null, ip: null })).allowed,
+    ).toBe(true);
+  });
+
+  it("charges a lockout to the address of most of the run's tries, settled or still in flight", async () => {
+    const a = '198.51.100.1';
+    const b = '2001:db8::9';
+    const reserve = (ip: string) =>
+      lockouts.reserve({ username: 'race', userId: null, deviceToken: null, ip });
+    for (let lockout = 1; lockout <= 3; lockout++) {
+      // Three tries reserved at once: two from A, one from B. B's is the run's last try and its
+      // failure settles first; A's are still being verified when the lock falls, and never settle.
+      const tries = [await reserve(a), await reserve(a), await reserve(b)];
+      expect(tries.map((attempt) => attempt.number)).toEqual([1, 2, 3]);
+      const outcome = await lockouts.registerFailure(tries[2]!, from(b));
+      expect(outcome.locked).toBe(true);
+      // A is behind all three lockouts: on the third it is reported for blacklisting; B never is.
+      expect(outcome.abusiveAddress).toBe(lockout === 3 ? a : null);
+      clock.advance(2 * HOUR);
+    }
+    expect(reported).toEqual([a]);
   });
 
   it('prunes state that no longer decides anything', async () => {

@@ -128,6 +128,8 @@ export interface Lockouts {
     username: string;
     userId: string | null;
     deviceToken: string | null;
+    /** The client address, recorded with the try: a lockout is charged to the run's main address. */
+    ip: string | null;
   }): Promise<LoginAttempt>;
   /**
    * A failed verification (password, PIN, MFA code) of a reserved attempt. `events` (the
@@ -156,10 +158,12 @@ interface Lock {
   abusiveAddress: string | null;
 }
 
-/** The address that made more than half of the run's failures, if one did. */
-function chargedAddress(sources: Record<string, number>): string | null {
-  const total = Object.values(sources).reduce((sum, count) => sum + count, 0);
-  for (const [ip, count] of Object.entries(sources)) if (count * 2 > total) return ip;
+/** The address that made more than half of the run's tries (`,addr,addr,…`), if one did. */
+export function chargedAddress(trySources: string): string | null {
+  const tries = trySources.split(',').slice(1);
+  const counts = new Map<string, number>();
+  for (const ip of tries) counts.set(ip, (counts.get(ip) ?? 0) + 1);
+  for (const [ip, count] of counts) if (ip !== '' && count * 2 > tries.length) return ip;
   return null;
 }
 
@@ -200,19 +204,13 @@ export function createLockouts(deps: {
   async function failAccount(
     trx: Kysely<Database>,
     attempt: LoginAttempt,
-    ip: string | null,
     now: number,
   ): Promise<Lock | null> {
     const nowIso = iso(now);
     const row = await store.lockAccount(trx, attempt.accountKey, nowIso);
     if (!row || (row.locked_until !== null && row.locked_until > nowIso)) return null;
-    const sources = JSON.parse(row.failure_sources) as Record<string, number>;
-    if (ip) sources[ip] = (sources[ip] ?? 0) + 1;
     // Only the run's last try locks, and only if no success has ended the run meanwhile.
-    if (attempt.number < maxAttempts || row.failed_count < maxAttempts) {
-      await store.updateAccount(trx, attempt.accountKey, { failure_sources: JSON.stringify(sources) });
-      return null;
-    }
+    if (attempt.number < maxAttempts || row.failed_count < maxAttempts) return null;
     const recent = row.last_lockout_at !== null && Date.parse(row.last_lockout_at) > now - DAY_MS;
     const number = recent ? row.lockout_count_24h + 1 : 1;
     const minutes = lockoutMinutes(number, policy);
@@ -221,9 +219,9 @@ export function createLockouts(deps: {
       locked_until: lockedUntil,
       lockout_count_24h: number,
       last_lockout_at: nowIso,
-      failure_sources: JSON.stringify(sources),
     });
-    const culprit = chargedAddress(sources);
+    // Every try of the run counts, also those still being verified in parallel.
+    const culprit = chargedAddress(row.try_sources);
     const abusive = culprit !== null && (await chargeAddress(trx, culprit, now));
     return {
       abusiveAddress: abusive ? culprit : null,
@@ -276,7 +274,7 @@ export function createLockouts(deps: {
   return {
     enabled,
 
-    async reserve({ username, userId, deviceToken }) {
+    async reserve({ username, userId, deviceToken, ip }) {
       const key = accountKey(username);
       if (!enabled)
         return { allowed: true, tracked: false, accountKey: key, userId, device: null, number: 0 };
@@ -298,7 +296,7 @@ export function createLockouts(deps: {
           number: number ?? 0,
         };
       }
-      const number = await store.reserveAccountTry(db, key, userId, reservation);
+      const number = await store.reserveAccountTry(db, key, userId, ip, reservation);
       return {
         allowed: number !== undefined,
         tracked: true,
@@ -316,7 +314,7 @@ export function createLockouts(deps: {
         const now = clock.now().getTime();
         const lock = attempt.device
           ? await failDevice(trx, attempt, attempt.device, now)
-          : await failAccount(trx, attempt, context.actor.ip_address, now);
+          : await failAccount(trx, attempt, now);
         if (!lock) return { locked: false, abusiveAddress: null };
         record(await securityEvents.record(trx, context, lock.event));
         return { locked: true, abusiveAddress: lock.abusiveAddress };

@@ -8,8 +8,8 @@ export interface LockedAccountsTable {
   user_id: string | null;
   failed_count: number;
   window_started_at: string | null;
-  /** JSON object: client address → failures in the current run. */
-  failure_sources: string;
+  /** ",addr,addr,…": the client address of each try of the current run ("," alone: unknown). */
+  try_sources: string;
   locked_until: string | null;
   lockout_count_24h: number;
   last_lockout_at: string | null;
@@ -58,8 +58,10 @@ export async function reserveAccountTry(
   db: Db,
   key: string,
   userId: string | null,
+  ip: string | null,
   { now, windowStart, maxAttempts }: Reservation,
 ): Promise<number | undefined> {
+  const source = `,${ip ?? ''}`;
   const fresh = sql<boolean>`(${account('failed_count')} = 0 or ${account('window_started_at')} is null or ${account('window_started_at')} <= ${windowStart} or ${account('locked_until')} is not null)`;
   const row = await db
     .insertInto('security_locked_accounts')
@@ -68,7 +70,7 @@ export async function reserveAccountTry(
       user_id: userId,
       failed_count: 1,
       window_started_at: now,
-      failure_sources: '{}',
+      try_sources: source,
       locked_until: null,
       lockout_count_24h: 0,
       last_lockout_at: null,
@@ -80,7 +82,7 @@ export async function reserveAccountTry(
         .doUpdateSet({
           failed_count: sql<number>`case when ${fresh} then 1 else ${account('failed_count')} + 1 end`,
           window_started_at: sql<string>`case when ${fresh} then ${now} else ${account('window_started_at')} end`,
-          failure_sources: sql<string>`case when ${fresh} then '{}' else ${account('failure_sources')} end`,
+          try_sources: sql<string>`case when ${fresh} then ${source} else ${account('try_sources')} || ${source} end`,
           // Only reached when the lock, if any, has expired.
           locked_until: null,
           user_id: userId,
@@ -145,7 +147,7 @@ export async function updateAccount(
 export async function resetAccountRun(trx: Db, key: string, now: string): Promise<void> {
   await trx
     .updateTable('security_locked_accounts')
-    .set({ failed_count: 0, window_started_at: null, failure_sources: '{}', updated_at: now })
+    .set({ failed_count: 0, window_started_at: null, try_sources: '', updated_at: now })
     .where('account_key', '=', key)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
     .execute();
@@ -175,7 +177,7 @@ export async function clearAccounts(trx: Db, keys: string[], now: string): Promi
     .set({
       failed_count: 0,
       window_started_at: null,
-      failure_sources: '{}',
+      try_sources: '',
       locked_until: null,
       updated_at: now,
     })
