@@ -6,6 +6,7 @@ import { auditAppend } from './audit-append.ts';
 import { auditVerify } from './audit-verify.ts';
 import { authMe } from './auth-me.ts';
 import { importItems } from './import.ts';
+import { ipFilter } from './ip-filter.ts';
 import type { Benchmark, BenchResult } from './lib/benchmark.ts';
 import type { Comparison, TargetResult } from './lib/compare.ts';
 import { fmtInt, fmtMs, fmtRatio, heading, table } from './lib/format.ts';
@@ -22,7 +23,7 @@ import { lookup } from './lookup.ts';
  * code is non-zero only when a benchmark crashed or its run was invalid (errors, non-2xx, work
  * not done as asked).
  */
-const BENCHMARKS: readonly Benchmark[] = [authMe, lookup, importItems, auditVerify, auditAppend];
+const BENCHMARKS: readonly Benchmark[] = [authMe, lookup, importItems, auditVerify, auditAppend, ipFilter];
 
 type Status = 'ok' | 'invalid' | 'crashed';
 
