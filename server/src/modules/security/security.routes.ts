@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Clock } from '../../platform/clock.ts';
-import { access } from '../../platform/http/access.ts';
+import { access, principalOf } from '../../platform/http/access.ts';
 import { errorResponses, nullable, stringEnum } from '../../platform/http/openapi.ts';
 import { CursorQuery, LimitQuery, pageSchema } from '../../platform/http/pagination.ts';
 import type { AuditTrail } from '../audit/audit.service.ts';
@@ -19,6 +19,7 @@ const SecurityEventSchema = Type.Object(
     event_type: stringEnum<string>(SECURITY_EVENT_TYPES),
     severity: stringEnum<string>(SEVERITIES),
     user_id: nullable(Type.String()),
+    username: nullable(Type.String({ description: "The user's current username, if the user exists" })),
     ip_address: nullable(Type.String()),
     details: Type.Object({}, { additionalProperties: true }),
     request_id: nullable(Type.String()),
@@ -35,6 +36,7 @@ const SessionSchema = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     last_seen_at: Type.String({ format: 'date-time' }),
     expires_at: Type.String({ format: 'date-time' }),
+    current: Type.Boolean({ description: 'The session making this request' }),
   },
   { title: 'UserSession' },
 );
@@ -153,7 +155,9 @@ export function securityRoutes(deps: {
       },
       async (request) => {
         await users.get(request.params.user_id);
-        return { items: await sessions.listForUser(request.params.user_id) };
+        const own = principalOf(request).session.id;
+        const items = await sessions.listForUser(request.params.user_id);
+        return { items: items.map((session) => ({ ...session, current: session.id === own })) };
       },
     );
 

@@ -43,12 +43,20 @@ describe.each(dialects())('session control and security events on %s', (dialect)
       auth_method: 'password',
       user_agent: 'Handheld TC52',
       ip_address: '127.0.0.1',
+      current: false,
     });
+    // An admin looking at their own sessions sees which one is this browser.
+    const own = (await get(`/api/enterprise/security/sessions/${admin.id}`)).json().items;
+    expect(own.filter((session: { current: boolean }) => session.current)).toHaveLength(1);
     expect(JSON.stringify(sessions)).not.toMatch(/token|hash/i);
 
     const events = (await get('/api/enterprise/security/events?type=SESSION_TERMINATED')).json().items;
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ user_id: staff.id, details: { reason: 'session_limit' } });
+    expect(events[0]).toMatchObject({
+      user_id: staff.id,
+      username: 'sam',
+      details: { reason: 'session_limit' },
+    });
     const audit = await app.auditEntries('session.limit');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ event_type: 'SESSION_TERMINATED', actor_user_id: staff.id });

@@ -53,6 +53,8 @@ export interface SecurityEventView {
   event_type: SecurityEventType;
   severity: AuditSeverity;
   user_id: string | null;
+  /** The user's current username, when the event concerns a user who still exists. */
+  username: string | null;
   ip_address: string | null;
   details: JsonObject;
   request_id: string | null;
@@ -150,27 +152,31 @@ export function createSecurityEvents(deps: {
     },
 
     async list({ severity, type, cursor, limit }) {
-      let query = db.selectFrom('security_events').selectAll();
-      if (severity) query = query.where('severity', '=', severity);
-      if (type) query = query.where('event_type', '=', type);
+      let query = db
+        .selectFrom('security_events as e')
+        .leftJoin('users as u', 'u.id', 'e.user_id')
+        .selectAll('e')
+        .select('u.username');
+      if (severity) query = query.where('e.severity', '=', severity);
+      if (type) query = query.where('e.event_type', '=', type);
       if (cursor) {
         const [timestamp, id] = decodeCursor<[string, string]>(cursor, isKey);
         query = query.where((eb) =>
           eb.or([
-            eb('timestamp', '<', timestamp),
-            eb.and([eb('timestamp', '=', timestamp), eb('id', '<', id)]),
+            eb('e.timestamp', '<', timestamp),
+            eb.and([eb('e.timestamp', '=', timestamp), eb('e.id', '<', id)]),
           ]),
         );
       }
       const rows = await query
-        .orderBy('timestamp', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy('e.timestamp', 'desc')
+        .orderBy('e.id', 'desc')
         .limit(limit + 1)
         .execute();
       return toPage(
         rows,
         limit,
-        (row) => ({ ...row, details: JSON.parse(row.details) as JsonObject }),
+        (row) => ({ ...row, username: row.username ?? null, details: JSON.parse(row.details) as JsonObject }),
         (row) => [row.timestamp, row.id],
       );
     },
