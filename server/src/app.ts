@@ -217,6 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock,
     key: mfaKey.key,
     hasher,
+    sessions,
     audit: trail,
     issuer: config.mfaIssuer,
     requiredRoles: config.mfaRequiredRoles,

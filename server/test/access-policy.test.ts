@@ -51,6 +51,7 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'POST /api/auth/mfa/setup': 'signed-in+mfa-enrolment',
       'POST /api/auth/mfa/enable': 'signed-in+mfa-enrolment',
       'POST /api/auth/mfa/disable': 'signed-in',
+      'POST /api/auth/mfa/recovery-codes': 'signed-in',
       'DELETE /api/users/:id/mfa': 'admin',
       'GET /api/users': 'admin',
       'POST /api/users': 'admin',

@@ -77,21 +77,28 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
       const { secret } = (
         await call('POST /api/auth/mfa/setup', '/api/auth/mfa/setup', { token: kim })
       ).json();
-      return (
-        await call('POST /api/auth/mfa/enable', '/api/auth/mfa/enable', {
-          token: kim,
-          payload: { otp_code: codeNow(secret) },
-        })
-      ).json().recovery_codes as string[];
+      await call('POST /api/auth/mfa/enable', '/api/auth/mfa/enable', {
+        token: kim,
+        payload: { otp_code: codeNow(secret) },
+      });
+      return secret as string;
     };
-    const [recoveryCode] = await enableMfa();
+    const secret = await enableMfa();
+    app.clock.advance(30_000); // the next code: the last one is used up
+    const [recoveryCode] = (
+      await call('POST /api/auth/mfa/recovery-codes', '/api/auth/mfa/recovery-codes', {
+        token: kim,
+        payload: { otp_code: codeNow(secret) },
+      })
+    ).json().recovery_codes as string[];
     await call('POST /api/auth/mfa/disable', '/api/auth/mfa/disable', {
       token: kim,
       payload: { password: 'Newer-password-2027', recovery_code: recoveryCode },
     });
     await enableMfa();
-    await call('DELETE /api/users/:id/mfa', `/api/users/${user.id}/mfa`);
     await call('POST /api/auth/logout', '/api/auth/logout', { token: kim });
+    // An admin's reset (a lost phone) ends the user's sessions: after the sign-out above.
+    await call('DELETE /api/users/:id/mfa', `/api/users/${user.id}/mfa`);
     await call(
       'DELETE /api/enterprise/security/sessions/:user_id',
       `/api/enterprise/security/sessions/${user.id}`,

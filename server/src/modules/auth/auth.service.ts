@@ -103,9 +103,11 @@ export async function createAuthService(deps: {
             : null;
     if (failure === null && row!.mfa_enabled_at !== null) {
       const second = await mfa.verify(row!.id, factor);
-      // Asking for the code settles nothing: the try stays taken until the sign-in completes.
-      // Ending the failure run here would let someone holding the password guess codes forever.
-      if (!second.ok && second.reason === 'missing') throw mfaCodeRequired();
+      // Asking for the code is neither a failure nor a success: the try is given back.
+      if (!second.ok && second.reason === 'missing') {
+        await lockouts.release(attempt);
+        throw mfaCodeRequired();
+      }
       if (!second.ok) failure = second.reason;
     }
     if (failure !== null || !row) {

@@ -141,6 +141,12 @@ export interface Lockouts {
     context: AuditContext,
     events?: readonly AuditEvent[],
   ): Promise<FailureOutcome>;
+  /**
+   * A try that neither failed nor completed (the password was right; the second factor was asked
+   * for): given back, while the run and its failures go on. Ending the run instead would let
+   * someone holding the password guess codes for ever.
+   */
+  release(attempt: LoginAttempt): Promise<void>;
   /** A successful sign-in, in its transaction: ends the failure run; returns the device cookie to set. */
   registerSuccess(trx: Kysely<Database>, attempt: LoginAttempt): Promise<TrustedDeviceCookie | null>;
   /** Called after the commit with each address that has caused 3 lockouts within 24 hours. */
@@ -321,6 +327,13 @@ export function createLockouts(deps: {
       });
       if (outcome.abusiveAddress) await notifyAbuse(outcome.abusiveAddress);
       return outcome;
+    },
+
+    async release(attempt) {
+      if (!enabled || !attempt.tracked || !attempt.allowed) return;
+      const now = clock.now().toISOString();
+      if (attempt.device) await store.releaseDeviceTry(db, attempt.device.id, now);
+      else await store.releaseAccountTry(db, attempt.accountKey, now);
     },
 
     async registerSuccess(trx, attempt) {

@@ -143,6 +143,27 @@ export async function updateAccount(
   await trx.updateTable('security_locked_accounts').set(patch).where('account_key', '=', key).execute();
 }
 
+/** Gives one reserved try back, unless a lock fell meanwhile; the run and its failures stay. */
+export async function releaseAccountTry(db: Db, key: string, now: string): Promise<void> {
+  await db
+    .updateTable('security_locked_accounts')
+    .set({ failed_count: sql<number>`failed_count - 1`, updated_at: now })
+    .where('account_key', '=', key)
+    .where('failed_count', '>', 0)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .execute();
+}
+
+export async function releaseDeviceTry(db: Db, deviceId: string, now: string): Promise<void> {
+  await db
+    .updateTable('security_trusted_devices')
+    .set({ failed_count: sql<number>`failed_count - 1` })
+    .where('id', '=', deviceId)
+    .where('failed_count', '>', 0)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .execute();
+}
+
 /** A success ends the failure run — unless a lock is in force: only time or an admin lifts that. */
 export async function resetAccountRun(trx: Db, key: string, now: string): Promise<void> {
   await trx

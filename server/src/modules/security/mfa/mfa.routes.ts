@@ -116,13 +116,40 @@ export function mfaRoutes(deps: { mfa: Mfa }): FastifyPluginAsyncTypebox {
       },
     );
 
+    app.post(
+      '/api/auth/mfa/recovery-codes',
+      {
+        config: { access: access.signedIn },
+        schema: {
+          tags,
+          summary: 'Replace your recovery codes (the old ones stop working), with a code from the app',
+          body: EnableBody,
+          response: {
+            200: Type.Object({ recovery_codes: Type.Array(Type.String()) }),
+            ...errorResponses(400, 401, 403, 409),
+          },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        const principal = principalOf(request);
+        const result = await mfa.regenerateRecoveryCodes(
+          principal.user,
+          request.body.otp_code,
+          auditContextOf(request),
+        );
+        request.log.info({ user_id: principal.user.id }, 'recovery codes replaced');
+        return result;
+      },
+    );
+
     app.delete(
       '/api/users/:id/mfa',
       {
         config: { access: access.roles('admin') },
         schema: {
           tags: ['users'],
-          summary: "Switch a user's two-factor sign-in off (lost phone); they set it up again",
+          summary: "Switch another user's two-factor sign-in off (lost phone); their sessions end",
           params: UserParams,
           response: {
             200: Type.Object({ reset: Type.Boolean({ description: 'False: it was not on' }) }),

@@ -2,10 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../../../platform/clock.ts';
 import type { Database } from '../../../platform/db/schema.ts';
 import type { PrincipalUser, Role } from '../../../platform/http/access.ts';
-import { AppError, conflict, notFound } from '../../../platform/http/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../../../platform/http/errors.ts';
 import type { AuditTrail } from '../../audit/audit.service.ts';
 import type { AuditContext } from '../../audit/events.ts';
 import type { PasswordHasher } from '../../auth/credentials.ts';
+import type { SessionsService } from '../../auth/sessions.service.ts';
 import * as store from './mfa.store.ts';
 import type { MfaKey } from './mfa-key.ts';
 import { generateRecoveryCodes, isWellFormedRecoveryCode } from './recovery-codes.ts';
@@ -65,7 +66,16 @@ export interface Mfa {
   enable(user: PrincipalUser, otpCode: string, context: AuditContext): Promise<{ recovery_codes: string[] }>;
   /** The user switches MFA off, proving it is them with their password and a code or recovery code. */
   disable(user: PrincipalUser, password: string, factor: SecondFactor, context: AuditContext): Promise<void>;
-  /** An admin switches another user's MFA off (a lost phone); they set it up again at next sign-in. */
+  /** New recovery codes (the old ones stop working), for a code from the app. */
+  regenerateRecoveryCodes(
+    user: PrincipalUser,
+    otpCode: string,
+    context: AuditContext,
+  ): Promise<{ recovery_codes: string[] }>;
+  /**
+   * An admin switches another user's MFA off (a lost or stolen phone): the user's sessions end,
+   * and they sign in with the password alone (or set MFA up again, if their role requires it).
+   */
   reset(userId: string, context: AuditContext): Promise<{ reset: boolean }>;
   /** Checks (and uses up) a second factor of a user who has MFA on. */
   verify(userId: string, factor: SecondFactor): Promise<SecondFactorCheck>;
@@ -76,11 +86,12 @@ export function createMfa(deps: {
   clock: Clock;
   key: MfaKey;
   hasher: PasswordHasher;
+  sessions: Pick<SessionsService, 'revokeAllForUser'>;
   audit: AuditTrail;
   issuer: string;
   requiredRoles: readonly Role[];
 }): Mfa {
-  const { db, clock, key, hasher, audit, issuer, requiredRoles } = deps;
+  const { db, clock, key, hasher, sessions, audit, issuer, requiredRoles } = deps;
   const required = (role: Role) => requiredRoles.includes(role);
 
   async function verify(userId: string, factor: SecondFactor): Promise<SecondFactorCheck> {
@@ -230,12 +241,46 @@ export function createMfa(deps: {
       });
     },
 
+    async regenerateRecoveryCodes(user, otpCode, context) {
+      if (!user.mfa_enabled) throw conflict('Two-factor sign-in is not on', 'MFA_NOT_ENABLED');
+      const second = await verify(user.id, { otp_code: otpCode });
+      if (!second.ok) {
+        await audit.record(context, {
+          type: 'MFA_ENABLE',
+          action: 'auth.mfa.recovery_codes',
+          outcome: 'failure',
+          severity: 'medium',
+          resource: { type: 'user', id: user.id },
+          details: { reason: second.reason },
+        });
+        throw new AppError(400, 'MFA_VERIFICATION_FAILED', 'The code is not correct', [
+          { field: 'otp_code', message: 'does not match' },
+        ]);
+      }
+      const codes = generateRecoveryCodes();
+      await audit.transaction(context, async (trx, record) => {
+        await store.replaceRecoveryCodes(trx, user.id, codes.map(key.hashRecoveryCode));
+        record({
+          type: 'MFA_ENABLE',
+          action: 'auth.mfa.recovery_codes',
+          resource: { type: 'user', id: user.id },
+          details: { recovery_codes_issued: codes.length },
+        });
+      });
+      return { recovery_codes: codes };
+    },
+
     async reset(userId, context) {
+      if (userId === context.actor.user_id) {
+        throw badRequest('To switch your own two-factor sign-in off, use POST /api/auth/mfa/disable');
+      }
       const exists = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
       if (!exists) throw notFound('User');
       return audit.transaction(context, async (trx, record) => {
         const reset = await store.deactivate(trx, userId, clock.now().toISOString());
         if (reset) {
+          // Whoever holds the lost phone may hold a session too.
+          await sessions.revokeAllForUser(userId, 'mfa_reset', undefined, trx);
           record({
             type: 'MFA_DISABLE',
             action: 'user.mfa_reset',

@@ -188,6 +188,66 @@ describe.each(dialects())('two-factor sign-in on %s', (dialect) => {
     expect(locked.json().items.map((item: { username: string }) => item.username)).toEqual(['mara']);
   });
 
+  it('gives back the try when it asks for the code, so an abandoned code step locks nobody out', async () => {
+    await start({ MAX_LOGIN_ATTEMPTS: '3' });
+    const { secret } = await enrolled();
+    for (let i = 0; i < 6; i++) expect((await login('mara')).json().error.code).toBe('MFA_REQUIRED');
+    expect((await login('mara', { otp_code: codeAt(secret) })).statusCode).toBe(200);
+    // Asking in between does not reset the run either: three wrong codes lock, however interleaved.
+    nextStep();
+    for (let i = 0; i < 3; i++) {
+      expect((await login('mara')).json().error.code).toBe('MFA_REQUIRED');
+      expect((await login('mara', { otp_code: codeAt(secret, 900) })).statusCode).toBe(401);
+    }
+    const locked = await login('mara', { otp_code: codeAt(secret) });
+    expect(locked.json().error.code).toBe('INVALID_CREDENTIALS');
+    expect((await login('mara')).json().error.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('replaces the recovery codes for a code from the app; the old ones stop working', async () => {
+    await start();
+    const { token, secret, recoveryCodes } = await enrolled();
+    const wrong = await post('/api/auth/mfa/recovery-codes', token, { otp_code: codeAt(secret, 900) });
+    expect(wrong.statusCode).toBe(400);
+    const fresh = await post('/api/auth/mfa/recovery-codes', token, { otp_code: codeAt(secret) });
+    expect(fresh.statusCode).toBe(200);
+    const codes = fresh.json().recovery_codes as string[];
+    expect(codes).toHaveLength(10);
+    expect(codes.some((code) => recoveryCodes.includes(code))).toBe(false);
+    expect((await login('mara', { recovery_code: recoveryCodes[0] })).statusCode).toBe(401);
+    expect((await login('mara', { recovery_code: codes[0] })).statusCode).toBe(200);
+  });
+
+  it('gives back the try when it asks for the code, so an abandoned code step locks nobody out', async () => {
+    await start({ MAX_LOGIN_ATTEMPTS: '3' });
+    const { secret } = await enrolled();
+    for (let i = 0; i < 6; i++) expect((await login('mara')).json().error.code).toBe('MFA_REQUIRED');
+    expect((await login('mara', { otp_code: codeAt(secret) })).statusCode).toBe(200);
+    // Asking in between does not reset the run either: three wrong codes lock, however interleaved.
+    nextStep();
+    for (let i = 0; i < 3; i++) {
+      expect((await login('mara')).json().error.code).toBe('MFA_REQUIRED');
+      expect((await login('mara', { otp_code: codeAt(secret, 900) })).statusCode).toBe(401);
+    }
+    const locked = await login('mara', { otp_code: codeAt(secret) });
+    expect(locked.json().error.code).toBe('INVALID_CREDENTIALS');
+    expect((await login('mara')).json().error.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('replaces the recovery codes for a code from the app; the old ones stop working', async () => {
+    await start();
+    const { token, secret, recoveryCodes } = await enrolled();
+    const wrong = await post('/api/auth/mfa/recovery-codes', token, { otp_code: codeAt(secret, 900) });
+    expect(wrong.statusCode).toBe(400);
+    const fresh = await post('/api/auth/mfa/recovery-codes', token, { otp_code: codeAt(secret) });
+    expect(fresh.statusCode).toBe(200);
+    const codes = fresh.json().recovery_codes as string[];
+    expect(codes).toHaveLength(10);
+    expect(codes.some((code) => recoveryCodes.includes(code))).toBe(false);
+    expect((await login('mara', { recovery_code: recoveryCodes[0] })).statusCode).toBe(401);
+    expect((await login('mara', { recovery_code: codes[0] })).statusCode).toBe(200);
+  });
+
   it('asks a PIN sign-in for the code too', async () => {
     await start();
     const { id, secret } = await enrolled();
@@ -243,7 +303,17 @@ describe.each(dialects())('two-factor sign-in on %s', (dialect) => {
       headers: bearer(admin.token),
     });
     expect(reset.json()).toEqual({ reset: true });
+    // Whoever holds the lost phone may hold a session too: it ends.
+    const me = await app.server.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(token) });
+    expect(me.statusCode).toBe(401);
     expect((await login('mara')).statusCode).toBe(200);
+    // An admin's own MFA goes off through /api/auth/mfa/disable (password and code), not a reset.
+    const self = await app.server.inject({
+      method: 'DELETE',
+      url: `/api/users/${admin.id}/mfa`,
+      headers: bearer(admin.token),
+    });
+    expect(self.statusCode).toBe(400);
     const resetAgain = await app.server.inject({
       method: 'DELETE',
       url: `/api/users/${id}/mfa`,
