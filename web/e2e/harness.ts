@@ -56,7 +56,8 @@ function newestSourceTime(): number {
   return Math.max(...files.map((file) => fs.statSync(file).mtimeMs));
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `env`: server settings for this suite (MFA_REQUIRED_ROLES, …), over the test defaults. */
+export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
   const builtIndex = path.join(WEB_ROOT, 'index.html');
   if (!fs.existsSync(builtIndex)) {
     throw new Error(`${builtIndex} is missing: run \`npm run build:web\` before the browser tests`);
@@ -72,7 +73,11 @@ export async function startHarness(): Promise<Harness> {
     );
   }
 
-  const app = await createTestApp({ dialect: 'sqlite', webRoot: WEB_ROOT });
+  const app = await createTestApp({
+    dialect: 'sqlite',
+    webRoot: WEB_ROOT,
+    ...(options.env ? { env: options.env } : {}),
+  });
   const contexts: BrowserContext[] = [];
   let browser: Browser | null = null;
   try {
@@ -166,6 +171,19 @@ export const ADMIN_NAV = [
   'Imports',
   'Users',
   'Audit',
+  'Security',
+  'My account',
+  'API docs',
+];
+
+/** The main navigation an auditor sees. */
+export const AUDITOR_NAV = [
+  'Home',
+  'Items',
+  'Locations',
+  'Stock levels',
+  'Audit',
+  'Security',
   'My account',
   'API docs',
 ];

@@ -1,11 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { type ComponentType, useEffect } from 'react';
-import { setUnauthorizedHandler } from './api/client.ts';
+import { ApiError, setUnauthorizedHandler } from './api/client.ts';
 import type { User } from './api/types.ts';
 import { AccountPage } from './features/account/AccountPage.tsx';
 import { AuditPage } from './features/audit/AuditPage.tsx';
+import { MFA_ENROLMENT_REQUIRED } from './features/auth/api.ts';
 import { SignInPage } from './features/auth/SignInPage.tsx';
-import { replaceSession, useSession } from './features/auth/session.ts';
+import { markMfaEnrolmentRequired, replaceSession, useSession } from './features/auth/session.ts';
 import { ImportsPage } from './features/imports/ImportsPage.tsx';
 import { ItemsPage } from './features/items/ItemsPage.tsx';
 import { AppLayout } from './features/layout/AppLayout.tsx';
@@ -13,6 +14,7 @@ import { HomePage } from './features/layout/HomePage.tsx';
 import { NotFoundPage } from './features/layout/NotFoundPage.tsx';
 import { sectionOf } from './features/layout/nav.ts';
 import { LocationsPage } from './features/locations/LocationsPage.tsx';
+import { SecurityPage } from './features/security/SecurityPage.tsx';
 import { StockLevelsPage } from './features/stock-levels/StockLevelsPage.tsx';
 import { UsersPage } from './features/users/UsersPage.tsx';
 import { navigate, useLocation } from './router.tsx';
@@ -27,10 +29,13 @@ const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/imports': ImportsPage,
   '/users': UsersPage,
   '/audit': AuditPage,
+  '/security': SecurityPage,
   '/account': AccountPage,
 };
 
 const SIGN_IN_PATH = '/sign-in';
+/** Where a user who must set up two-factor sign-in first is kept until they have. */
+const ENROLMENT_PATH = '/account';
 
 function currentPath(): string {
   return window.location.pathname + window.location.search;
@@ -46,7 +51,9 @@ export function App() {
   const queryClient = useQueryClient();
   const session = useSession();
   const { pathname } = useLocation();
-  const user = session.data;
+  // undefined: not known yet; null: signed out.
+  const user = session.data === undefined ? undefined : (session.data?.user ?? null);
+  const enrolling = session.data?.mfaEnrolmentRequired === true;
 
   // Any request answered 401 means the session is over: back to sign-in, then back here.
   useEffect(() => {
@@ -57,11 +64,33 @@ export function App() {
     });
   }, [queryClient]);
 
-  // Keep the address bar honest: /sign-in when signed out, never /sign-in when signed in.
+  // A call refused until two-factor sign-in is set up (the role requires it, and it was reset or
+  // the requirement is new): the app switches to the set-up, as /api/auth/me would have said.
+  useEffect(() => {
+    const check = (error: unknown) => {
+      if (error instanceof ApiError && error.status === 403 && error.code === MFA_ENROLMENT_REQUIRED) {
+        markMfaEnrolmentRequired(queryClient);
+      }
+    };
+    const stopQueries = queryClient.getQueryCache().subscribe((event) => {
+      if (event.type === 'updated' && event.action.type === 'error') check(event.action.error);
+    });
+    const stopMutations = queryClient.getMutationCache().subscribe((event) => {
+      if (event.type === 'updated' && event.action.type === 'error') check(event.action.error);
+    });
+    return () => {
+      stopQueries();
+      stopMutations();
+    };
+  }, [queryClient]);
+
+  // Keep the address bar honest: /sign-in when signed out, never /sign-in when signed in, and
+  // the set-up's address while two-factor sign-in must be set up first.
   useEffect(() => {
     if (user === null && pathname !== SIGN_IN_PATH) navigate(signInUrl(currentPath()), { replace: true });
-    if (user && pathname === SIGN_IN_PATH) navigate('/', { replace: true });
-  }, [user, pathname]);
+    else if (user && enrolling && pathname !== ENROLMENT_PATH) navigate(ENROLMENT_PATH, { replace: true });
+    else if (user && pathname === SIGN_IN_PATH) navigate('/', { replace: true });
+  }, [user, enrolling, pathname]);
 
   if (session.isPending) {
     return (
@@ -81,6 +110,13 @@ export function App() {
     );
   }
   if (!user) return <SignInPage />;
+  if (enrolling) {
+    return (
+      <AppLayout user={user} enrolment>
+        <AccountPage user={user} enrolment onEnrolled={() => navigate('/', { replace: true })} />
+      </AppLayout>
+    );
+  }
 
   const section = sectionOf(pathname);
   const Page = section ? PAGES[section.path] : undefined;

@@ -17,8 +17,31 @@ export interface User {
   role: Role;
   active: boolean;
   has_pin: boolean;
+  /** Two-factor sign-in (an authenticator app's codes) is on. */
+  mfa_enabled: boolean;
   created_at: string;
   updated_at: string;
+}
+
+/** Your own two-factor sign-in: whether it is on, and whether your role requires it. */
+export interface MfaStatus {
+  enabled: boolean;
+  /** The role must use two-factor sign-in (MFA_REQUIRED_ROLES): it cannot be switched off. */
+  required: boolean;
+  /** Unused recovery codes; 0 while it is off. */
+  recovery_codes_left: number;
+}
+
+/** A new authenticator-app secret, not in use until a code from it is confirmed. */
+export interface MfaSetup {
+  /** Base32, for typing into the app by hand. */
+  secret: string;
+  /** otpauth://totp/…: what the QR code holds; opens the app on the same device. */
+  otpauth_url: string;
+  /** The otpauth URL as a QR code: an SVG document. */
+  qr_svg: string;
+  /** Confirm a code before this, or start again. */
+  expires_at: string;
 }
 
 export interface Page<T> {
@@ -224,4 +247,95 @@ export interface AuditPublicKey {
   key_id: string;
   algorithm: string;
   public_key_pem: string;
+}
+
+/** The security events the server raises (each is also in the audit trail), in its order. */
+export const SECURITY_EVENT_TYPES = [
+  'IP_BLOCKED',
+  'RATE_LIMITED',
+  'PERMISSION_DENIED',
+  'SESSION_TERMINATED',
+  'ACCOUNT_LOCKED',
+  'ACCOUNT_UNLOCKED',
+] as const;
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
+
+export interface SecurityEvent {
+  id: string;
+  timestamp: string;
+  event_type: SecurityEventType;
+  severity: AuditSeverity;
+  /** The user it concerns: the locked account, whose sessions ended, who was refused. */
+  user_id: string | null;
+  ip_address: string | null;
+  details: Record<string, unknown>;
+  request_id: string | null;
+}
+
+export type IpFilterMode = 'whitelist' | 'blacklist';
+
+/** Security at a glance: the settings in force, list sizes, lockouts, and the last 24 hours. */
+export interface SecuritySummary {
+  /** ENTERPRISE_SECURITY_ENABLED: off, nothing is filtered, counted or locked. */
+  enabled: boolean;
+  ip_filter_mode: IpFilterMode;
+  ip_lists: { whitelist: number; blacklist: number };
+  locked_accounts: number;
+  /** Users with a live session. */
+  active_users: number;
+  events_24h: {
+    total: number;
+    by_type: Record<string, number>;
+    by_severity: Record<string, number>;
+  };
+  generated_at: string;
+}
+
+export const IP_LIST_TYPES = ['blacklist', 'whitelist'] as const;
+export type IpListType = (typeof IP_LIST_TYPES)[number];
+
+export interface IpListEntry {
+  id: string;
+  list_type: IpListType;
+  /** Canonical CIDR: 203.0.113.7/32, 10.0.0.0/8, 2001:db8::/32. */
+  ip_address: string;
+  reason: string;
+  /** manual, or automatic (brute-force protection blacklisted the address). */
+  source: 'manual' | 'automatic';
+  /** The admin's user id; null for automatic entries. */
+  created_by: string | null;
+  created_at: string;
+  /** null: never expires. */
+  expires_at: string | null;
+}
+
+/** Both lists (entries not yet expired), with the settings that decide how they apply. */
+export interface IpLists {
+  mode: IpFilterMode;
+  enabled: boolean;
+  whitelist: IpListEntry[];
+  blacklist: IpListEntry[];
+}
+
+/** An account refused after too many failed sign-ins, until `locked_until`. */
+export interface LockedAccount {
+  user_id: string;
+  username: string;
+  locked_until: string;
+  /** Failed attempts of the run that caused the lock. */
+  failed_count: number;
+  /** Lockouts in a row, each within 24 hours of the previous (each doubles the length). */
+  lockouts_24h: number;
+}
+
+/** One live session of a user: where and how they signed in; never its token. */
+export interface UserSession {
+  id: string;
+  auth_method: string;
+  ip_address: string | null;
+  /** The device, as its browser names itself. */
+  user_agent: string | null;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
 }

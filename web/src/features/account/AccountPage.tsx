@@ -4,8 +4,33 @@ import { ROLE_LABELS, type User } from '../../api/types.ts';
 import { ErrorAlert, fieldError, StatusNote, TextField } from '../../ui/forms.tsx';
 import { Page } from '../../ui/Page.tsx';
 import { changeOwnPassword } from '../auth/api.ts';
+import { TwoFactorSection } from './TwoFactorSection.tsx';
+import './account.css';
 
-export function AccountPage({ user }: { user: User }) {
+/**
+ * /account: your details, two-factor sign-in, your password.
+ *
+ * `enrolment`: your role requires two-factor sign-in and it is off. Until it is on the server
+ * answers nothing else, so this page shows only why, and the set-up; `onEnrolled` runs once done.
+ */
+export function AccountPage(props: { user: User; enrolment?: boolean; onEnrolled?: () => void }) {
+  const { user, enrolment = false, onEnrolled } = props;
+  if (enrolment) {
+    return (
+      <Page title="Set up two-factor sign-in">
+        <div className="alert mfa-required" role="alert">
+          <p>
+            <strong>Two-factor sign-in is required for the {ROLE_LABELS[user.role]} role.</strong>
+          </p>
+          <p>
+            Set it up below to go on using Stock Verify: you will need your phone with an authenticator app.
+            Until then, the rest of the app is not available.
+          </p>
+        </div>
+        <TwoFactorSection user={user} enrolment onEnrolled={onEnrolled} />
+      </Page>
+    );
+  }
   return (
     <Page title="My account">
       <section className="card">
@@ -21,6 +46,7 @@ export function AccountPage({ user }: { user: User }) {
           <dd>{user.has_pin ? 'Set' : 'Not set'}</dd>
         </dl>
       </section>
+      <TwoFactorSection user={user} />
       <ChangePasswordForm />
     </Page>
   );

@@ -6,9 +6,16 @@ import { Link, navigate, useLocation } from '../../router.tsx';
 import { ErrorAlert } from '../../ui/forms.tsx';
 import { signOut } from '../auth/api.ts';
 import { replaceSession } from '../auth/session.ts';
-import { navFor, sectionOf } from './nav.ts';
+import { NAV_ITEMS, navFor, sectionOf } from './nav.ts';
 
-export function AppLayout({ user, children }: { user: User; children: ReactNode }) {
+/**
+ * The header (who is signed in, the main navigation, sign out) around a page.
+ *
+ * `enrolment`: the user must set up two-factor sign-in before anything else, so the navigation
+ * offers only their account, where the set-up is.
+ */
+export function AppLayout(props: { user: User; enrolment?: boolean; children: ReactNode }) {
+  const { user, enrolment = false, children } = props;
   const queryClient = useQueryClient();
   const { pathname } = useLocation();
   const current = sectionOf(pathname);
@@ -63,16 +70,20 @@ export function AppLayout({ user, children }: { user: User; children: ReactNode 
         </div>
         <nav className="mainnav" aria-label="Main">
           <ul>
-            {navFor(user.role).map((item) => (
-              <li key={item.path}>
-                <Link to={item.path} aria-current={current?.path === item.path ? 'page' : undefined}>
-                  {item.label}
-                </Link>
+            {(enrolment ? NAV_ITEMS.filter((item) => item.path === '/account') : navFor(user.role)).map(
+              (item) => (
+                <li key={item.path}>
+                  <Link to={item.path} aria-current={current?.path === item.path ? 'page' : undefined}>
+                    {item.label}
+                  </Link>
+                </li>
+              ),
+            )}
+            {!enrolment && (
+              <li className="mainnav-end">
+                <a href="/docs">API docs</a>
               </li>
-            ))}
-            <li className="mainnav-end">
-              <a href="/docs">API docs</a>
-            </li>
+            )}
           </ul>
         </nav>
       </header>

@@ -52,7 +52,18 @@ export const NAV_ITEMS: readonly NavItem[] = [
     roles: ['admin', 'auditor'],
     summary: 'The tamper-evident audit trail: who did what and when, its integrity, compliance reports.',
   },
-  { label: 'My account', path: '/account', roles: EVERYONE, summary: 'Change your password.' },
+  {
+    label: 'Security',
+    path: '/security',
+    roles: ['admin', 'auditor'],
+    summary: 'Security status and events; for admins, IP lists, locked accounts and sessions.',
+  },
+  {
+    label: 'My account',
+    path: '/account',
+    roles: EVERYONE,
+    summary: 'Two-factor sign-in and your password.',
+  },
 ];
 
 export function navFor(role: Role): NavItem[] {

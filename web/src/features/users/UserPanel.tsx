@@ -14,12 +14,21 @@ import {
 } from '../../ui/forms.tsx';
 import { ActiveStatus } from '../../ui/lists.tsx';
 import { Panel, PanelSection, UnavailablePanel } from '../../ui/panels.tsx';
-import { getUser, resetPassword, storeUser, type UserChanges, updateUser, usersKeys } from './api.ts';
+import { sessionsPath } from '../security/parts.tsx';
+import {
+  getUser,
+  resetMfa,
+  resetPassword,
+  storeUser,
+  type UserChanges,
+  updateUser,
+  usersKeys,
+} from './api.ts';
 import { RoleBadge, RoleOptions } from './roles.tsx';
 
 export const USERS_BACK = { to: '/users', label: 'users' };
 
-/** A user's detail panel: profile, access, PIN and password, each saved on its own. */
+/** A user's detail panel: profile, access, PIN, password and two-factor sign-in, each on its own. */
 export function UserPanel(props: { id: string; me: User; justCreated: boolean }) {
   const { id, me, justCreated } = props;
   const user = useQuery({ queryKey: usersKeys.detail(id), queryFn: () => getUser(id) });
@@ -53,6 +62,8 @@ export function UserPanel(props: { id: string; me: User; justCreated: boolean })
       <AccessSection user={user.data} self={self} />
       <PinSection user={user.data} />
       {!self && <ResetPasswordSection user={user.data} />}
+      <TwoFactorSection user={user.data} self={self} />
+      <SessionsSection user={user.data} />
     </Panel>
   );
 }
@@ -266,6 +277,93 @@ function ResetPasswordSection({ user }: { user: User }) {
           secondary
         />
       </form>
+    </PanelSection>
+  );
+}
+
+function SessionsSection({ user }: { user: User }) {
+  return (
+    <PanelSection headingId="sessions-link-heading" title="Sessions">
+      <p className="muted small">Where this user is signed in now; end all their sessions at once.</p>
+      <div>
+        <Link to={sessionsPath(user.id)} className="button button-secondary">
+          See sessions
+        </Link>
+      </div>
+    </PanelSection>
+  );
+}
+
+function TwoFactorSection({ user, self }: { user: User; self: boolean }) {
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const reset = useMutation({
+    mutationFn: () => resetMfa(user.id),
+    onSuccess: () => {
+      setConfirming(false);
+      void queryClient.invalidateQueries({ queryKey: usersKeys.detail(user.id) });
+      void queryClient.invalidateQueries({ queryKey: usersKeys.lists });
+    },
+  });
+
+  return (
+    <PanelSection headingId="mfa-heading" title="Two-factor sign-in">
+      <p>
+        <span className={user.mfa_enabled ? 'status status-active' : 'status status-inactive'}>
+          {user.mfa_enabled ? 'On' : 'Off'}
+        </span>{' '}
+        {user.mfa_enabled
+          ? 'This user signs in with a code from their authenticator app as well.'
+          : 'This user signs in without a code from an authenticator app.'}
+      </p>
+      {self && (
+        <p className="muted small">
+          Switch yours on or off on <Link to="/account">My account</Link>.
+        </p>
+      )}
+      <ErrorAlert error={reset.error} />
+      {reset.isSuccess && (
+        <StatusNote>
+          {reset.data.reset
+            ? `Two-factor sign-in reset. ${user.username} signs in without a code until they set it up again.`
+            : 'Two-factor sign-in was already off.'}
+        </StatusNote>
+      )}
+      {!self && user.mfa_enabled && confirming && (
+        <fieldset className="confirm">
+          <legend>
+            Reset two-factor sign-in for <strong>{user.username}</strong>? Their app and recovery codes stop
+            working. Do this only once you are sure it is them (a lost or replaced phone).
+          </legend>
+          <div className="form-actions">
+            <button
+              type="button"
+              className="button button-danger"
+              disabled={reset.isPending}
+              onClick={() => reset.mutate()}
+            >
+              {reset.isPending ? 'Resetting…' : 'Yes, reset'}
+            </button>
+            <button type="button" className="button button-secondary" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </fieldset>
+      )}
+      {!self && user.mfa_enabled && !confirming && (
+        <div>
+          <button
+            type="button"
+            className="button button-danger-outline"
+            onClick={() => {
+              reset.reset();
+              setConfirming(true);
+            }}
+          >
+            Reset two-factor sign-in
+          </button>
+        </div>
+      )}
     </PanelSection>
   );
 }

@@ -52,6 +52,10 @@ export const resetPassword = (id: string, newPassword: string) =>
     body: { new_password: newPassword },
   });
 
+/** Switches a user's two-factor sign-in off (a lost phone); `reset` is false when it was not on. */
+export const resetMfa = (id: string) =>
+  api<{ reset: boolean }>(`/api/users/${encodeURIComponent(id)}/mfa`, { method: 'DELETE' });
+
 /** Keeps a user the server just returned, and refreshes the lists, which may now filter them differently. */
 export function storeUser(queryClient: QueryClient, user: User): void {
   queryClient.setQueryData(usersKeys.detail(user.id), user);
