@@ -278,6 +278,111 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: two-factor sign-in 
     expect(h.pageProblems).toEqual([]);
   });
 
+  it('new recovery codes replace the old: an old one is refused at sign-in, a new one signs in', async () => {
+    // A script signs in with six more recovery codes: three are left.
+    for (const code of recoveryCodes.slice(3, 9)) {
+      const signedIn = await h.app.server.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username: ALEX.username, password: ALEX.password, recovery_code: code },
+      });
+      expect(signedIn.statusCode).toBe(200);
+    }
+
+    const page = await h.newPage(DESKTOP);
+    nextStep(h);
+    await signInWithPassword(page, ALEX.username, ALEX.password);
+    await page.getByLabel('6-digit code', { exact: true }).fill(codeNow(h, secret));
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await page.getByRole('heading', { name: `Welcome, ${ALEX.display_name}` }).waitFor();
+    await openSection(page, 'My account');
+    const section = mfaSection(page);
+    expect(await detail(page, 'Recovery codes left')).toBe('3 of 10');
+    // Few left: the status points to new ones.
+    expect(await shownText(section.locator('.note'))).toBe(
+      'Only 3 recovery codes left. Use Get new recovery codes below for a new set of 10, with a code from your app.',
+    );
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'mfa-few-codes-desktop.png'), fullPage: true });
+
+    await section.getByRole('button', { name: 'Get new recovery codes' }).click();
+    await section.getByRole('heading', { name: 'Get new recovery codes' }).waitFor();
+    const codeField = section.getByLabel('Code from the app', { exact: true });
+    expect(await codeField.evaluate((input) => input === document.activeElement)).toBe(true);
+    expect(await codeField.getAttribute('autocomplete')).toBe('one-time-code');
+
+    // Too short: said at once, nothing sent.
+    await codeField.fill('123');
+    await section.getByRole('button', { name: 'Replace recovery codes' }).click();
+    await section.getByText('Code from the app must be the 6 digits the app shows now').waitFor();
+
+    // The code just used to sign in (the same 30 seconds) is refused, and nothing changes.
+    await codeField.fill(codeNow(h, secret));
+    await section.getByRole('button', { name: 'Replace recovery codes' }).click();
+    await section.getByRole('alert').filter({ hasText: 'The code is not correct' }).waitFor();
+    await section.getByText('Code from the app does not match').waitFor();
+    expect(await codeField.inputValue()).toBe('');
+    await page.screenshot({
+      path: path.join(RESULTS_DIR, 'mfa-new-codes-refused-desktop.png'),
+      fullPage: true,
+    });
+
+    // Cancelled: the status as it was.
+    await section.getByRole('button', { name: 'Cancel' }).click();
+    expect(await detail(page, 'Recovery codes left')).toBe('3 of 10');
+    await section.getByRole('button', { name: 'Get new recovery codes' }).click();
+
+    // The app's next code: ten new codes, shown once the same way as on switching on.
+    nextStep(h);
+    await section.getByLabel('Code from the app', { exact: true }).fill(codeNow(h, secret));
+    await section.getByRole('button', { name: 'Replace recovery codes' }).click();
+    await section.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    await section
+      .getByRole('status')
+      .filter({ hasText: 'New recovery codes made: the old ones no longer work.' })
+      .waitFor();
+    const list = section.getByRole('list', { name: 'Recovery codes' });
+    const fresh = (await list.getByRole('listitem').allInnerTexts()).map((text) => text.trim());
+    expect(fresh).toHaveLength(10);
+    for (const code of fresh) {
+      expect(code).toMatch(/^[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$/);
+      expect(recoveryCodes).not.toContain(code);
+    }
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      section.getByRole('button', { name: 'Download as text' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('stock-verify-recovery-codes-alex.txt');
+    for (const code of fresh) expect(fs.readFileSync(await download.path(), 'utf8')).toContain(code);
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'mfa-new-codes-desktop.png'), fullPage: true });
+
+    await section.getByRole('button', { name: 'I have saved them' }).click();
+    await section
+      .getByRole('status')
+      .filter({ hasText: 'New recovery codes saved. The old ones no longer work.' })
+      .waitFor();
+    expect(await list.count()).toBe(0);
+    expect(await detail(page, 'Status')).toBe('On');
+    await expect.poll(() => detail(page, 'Recovery codes left')).toBe('10 of 10');
+    expect(await section.locator('.note').count()).toBe(0);
+
+    // At sign-in, an old code never used is refused; a new one signs in.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInWithPassword(page, ALEX.username, ALEX.password);
+    await page.getByRole('button', { name: 'Use a recovery code instead' }).click();
+    const field = page.getByLabel('Recovery code', { exact: true });
+    await field.fill(recoveryCodes[9]!);
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'That recovery code did not work' }).waitFor();
+    await field.fill(fresh[0]!);
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await page.getByRole('heading', { name: `Welcome, ${ALEX.display_name}` }).waitFor();
+    await openSection(page, 'My account');
+    expect(await detail(page, 'Recovery codes left')).toBe('9 of 10');
+
+    recoveryCodes = fresh;
+    expect(h.pageProblems).toEqual([]);
+  });
+
   it('switches two-factor sign-in off with the password and a recovery code', async () => {
     const page = await h.newPage(DESKTOP);
     await signInWithPassword(page, ALEX.username, ALEX.password);
@@ -428,6 +533,8 @@ describe.skipIf(browserSkipReason !== null)(
       expect(
         await mfaSection(page).getByRole('button', { name: 'Switch off two-factor sign-in' }).count(),
       ).toBe(0);
+      // New recovery codes, though, are there to be had.
+      expect(await mfaSection(page).getByRole('button', { name: 'Get new recovery codes' }).count()).toBe(1);
       expect(await shownText(mfaSection(page))).toContain('Your role requires two-factor sign-in');
       expect(h.pageProblems).toEqual([]);
     });

@@ -34,14 +34,14 @@ const DESKTOP = { width: 1280, height: 900 };
 describe.skipIf(browserSkipReason !== null)(suiteTitle('web: security in the browser'), () => {
   let h: Harness;
   let roamingId = '';
-  let lockedId = '';
+  let adminId = '';
 
   beforeAll(async () => {
     h = await startHarness();
-    await h.app.users.create({ ...ADMIN, role: 'admin' }, SYSTEM_CONTEXT);
+    adminId = (await h.app.users.create({ ...ADMIN, role: 'admin' }, SYSTEM_CONTEXT)).id;
     await h.app.users.create({ ...AUDITOR, role: 'auditor' }, SYSTEM_CONTEXT);
     await h.app.users.create({ ...STAFF, role: 'staff' }, SYSTEM_CONTEXT);
-    lockedId = (await h.app.users.create({ ...LOCKED, role: 'staff' }, SYSTEM_CONTEXT)).id;
+    await h.app.users.create({ ...LOCKED, role: 'staff' }, SYSTEM_CONTEXT);
     roamingId = (await h.app.users.create({ ...ROAMING, role: 'staff' }, SYSTEM_CONTEXT)).id;
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
   });
@@ -280,6 +280,8 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: security in the bro
     expect(text).toContain('Chrome on Linux');
     expect(text).toContain('127.0.0.1');
     expect(text).toContain('Password');
+    // None of them is the admin's own.
+    expect(await table.getByText('This browser').count()).toBe(0);
     await page.screenshot({ path: path.join(RESULTS_DIR, 'security-sessions.png'), fullPage: true });
 
     // Or by picking the user under Security.
@@ -310,9 +312,43 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: security in the bro
     expect(h.pageProblems).toEqual([]);
   });
 
+  it("among the admin's own sessions, the one of this browser is marked", async () => {
+    // Signed in in each test so far: several sessions, one of them this page's.
+    const page = await h.newPage(DESKTOP);
+    await signIn(page, ADMIN);
+    await page.goto(`/security/sessions/${adminId}`);
+    const sessions = page.getByRole('region', { name: `Sessions of ${ADMIN.display_name}` });
+    const rows = sessions.getByRole('table', { name: 'Sessions' }).locator('tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThan(1);
+    const marked = rows.filter({ hasText: 'This browser' });
+    expect(await marked.count()).toBe(1);
+    expect(await shownText(marked.getByRole('rowheader'))).toBe('Chrome on Linux This browser');
+    // The newest session (listed first) is this page's.
+    expect(await shownText(rows.first())).toContain('This browser');
+    await page.screenshot({ path: path.join(RESULTS_DIR, 'security-own-sessions.png'), fullPage: true });
+
+    // Another browser of the same admin sees its own row marked instead.
+    const other = await h.newPage();
+    await signIn(other, ADMIN);
+    await other.goto(`/security/sessions/${adminId}`);
+    const otherRows = other
+      .getByRole('region', { name: `Sessions of ${ADMIN.display_name}` })
+      .getByRole('table', { name: 'Sessions' })
+      .locator('tbody tr');
+    await expect.poll(() => otherRows.count()).toBeGreaterThan(1);
+    expect(await otherRows.filter({ hasText: 'This browser' }).count()).toBe(1);
+    expect(await shownText(otherRows.first())).toContain('This browser');
+    // Reloaded, the first page still marks its own: now the second.
+    await page.reload();
+    await expect.poll(() => rows.count()).toBeGreaterThan(1);
+    expect(await rows.filter({ hasText: 'This browser' }).count()).toBe(1);
+    expect(await shownText(rows.nth(1))).toContain('This browser');
+    expect(h.pageProblems).toEqual([]);
+  });
+
   it('security events: newest first, filtered by severity and type, a page at a time', async () => {
     const page = await h.newPage(DESKTOP);
-    // The admin's sixth sign-in here: the oldest of their sessions is ended (a low SESSION_TERMINATED).
+    // Beyond the admin's limit of sessions: the oldest of theirs is ended (a low SESSION_TERMINATED).
     await signIn(page, ADMIN);
     const auditorToken = await h.app.login(AUDITOR.username, AUDITOR.password);
     // More events than a page holds: refused requests, a second after everything else (the test
@@ -327,9 +363,20 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: security in the bro
       expect(refused.statusCode).toBe(403);
     }
 
+    // Each event names its user: nothing is looked up user by user.
+    const userLookups: string[] = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/api/users')) userLookups.push(pathname);
+    });
+    const eventUsers = async () => [
+      ...new Set(await eventsTable(page).locator('td[data-label="User"]').allInnerTexts()),
+    ];
+
     await page.goto('/security/events');
     await expect.poll(async () => [...new Set(await eventTypes(page))].sort()).toEqual(['PERMISSION_DENIED']);
     await page.getByText('Showing 50 events').waitFor();
+    expect(await eventUsers()).toEqual([AUDITOR.username]);
     await page.getByRole('button', { name: 'Load more' }).click();
     await page.getByText(/^Showing 5\d events \(all\)$/).waitFor();
     expect([...new Set(await eventTypes(page))].sort()).toEqual([
@@ -356,12 +403,14 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: security in the bro
     await page.getByLabel('Event type', { exact: true }).selectOption('SESSION_TERMINATED');
     await expect.poll(() => eventTypes(page)).toEqual(['SESSION_TERMINATED']);
     expect(await shownText(eventsTable(page).locator('td[data-label="Details"]'))).toContain('terminated: 2');
+    expect(await eventUsers()).toEqual([ROAMING.username]);
     // Nothing critical happened.
     await page.getByLabel('Severity', { exact: true }).selectOption('critical');
     await page.getByText('No events match these filters.').waitFor();
     await page.getByRole('button', { name: 'Clear filters' }).click();
     expect(page.url()).toBe(`${h.baseUrl}/security/events`);
     await expect.poll(() => eventTypes(page)).toContain('ACCOUNT_UNLOCKED');
+    expect(userLookups).toEqual([]);
     expect(h.pageProblems).toEqual([]);
   });
 
@@ -379,8 +428,8 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: security in the bro
     await openTab(auditor, 'Events');
     await auditor.getByLabel('Severity', { exact: true }).selectOption('high');
     await expect.poll(() => eventTypes(auditor)).toEqual(['ACCOUNT_LOCKED']);
-    // Auditors may not read user accounts: the user is shown by id.
-    expect(await shownText(eventsTable(auditor).locator('td[data-label="User"]'))).toBe(lockedId);
+    // Auditors may not read user accounts, but the event itself names its user.
+    expect(await shownText(eventsTable(auditor).locator('td[data-label="User"]'))).toBe(LOCKED.username);
     await auditor.screenshot({ path: path.join(RESULTS_DIR, 'security-events-phone.png'), fullPage: true });
 
     for (const address of [

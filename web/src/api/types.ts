@@ -267,6 +267,8 @@ export interface SecurityEvent {
   severity: AuditSeverity;
   /** The user it concerns: the locked account, whose sessions ended, who was refused. */
   user_id: string | null;
+  /** That user's current username; null when there is no user, or they no longer exist. */
+  username: string | null;
   ip_address: string | null;
   details: Record<string, unknown>;
   request_id: string | null;
@@ -338,4 +340,6 @@ export interface UserSession {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  /** The session making the request (in the app: this browser's). */
+  current: boolean;
 }

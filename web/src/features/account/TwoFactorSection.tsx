@@ -12,6 +12,7 @@ import {
   mfaChanged,
   RECOVERY_CODE_COUNT,
   refreshMfaStatus,
+  replaceRecoveryCodes,
   startMfaSetup,
 } from './api.ts';
 import { copyText, downloadText, groupsOfFour, qrImageSource } from './mfa-parts.ts';
@@ -20,7 +21,9 @@ import '../auth/auth.css';
 type View =
   | { kind: 'status' }
   | { kind: 'setup'; setup: MfaSetup }
-  | { kind: 'codes'; codes: string[] }
+  /** The recovery codes, shown once: on switching on, or `replaced` when new ones were asked for. */
+  | { kind: 'codes'; codes: string[]; replaced: boolean }
+  | { kind: 'new-codes' }
   | { kind: 'disable' };
 
 /** Below this many unused recovery codes, the status says it is time for new ones. */
@@ -28,7 +31,8 @@ const FEW_CODES = 3;
 
 /**
  * Two-factor sign-in for your own account: its status; setting it up (QR code or key, then a code
- * to confirm, then the recovery codes, shown once); switching it off.
+ * to confirm, then the recovery codes, shown once); new recovery codes for a code from the app
+ * (shown once the same way); switching it off.
  *
  * `enrolment`: the user's role requires it and it is off, so this is all the app shows them;
  * `onEnrolled` runs once it is on and the recovery codes are saved.
@@ -66,7 +70,7 @@ export function TwoFactorSection(props: { user: User; enrolment?: boolean; onEnr
         onEnabled={(codes) => {
           // The session is told only once the codes are saved: in enrolment, that lets the app go on.
           refreshMfaStatus(queryClient);
-          show({ kind: 'codes', codes });
+          show({ kind: 'codes', codes, replaced: false });
         }}
         onCancel={() => show({ kind: 'status' })}
         cancellable={!enrolment}
@@ -77,7 +81,12 @@ export function TwoFactorSection(props: { user: User; enrolment?: boolean; onEnr
       <RecoveryCodes
         codes={view.codes}
         username={user.username}
+        replaced={view.replaced}
         onSaved={() => {
+          if (view.replaced) {
+            show({ kind: 'status' }, 'New recovery codes saved. The old ones no longer work.');
+            return;
+          }
           show(
             { kind: 'status' },
             'Two-factor sign-in is on. You will be asked for a code when you sign in.',
@@ -85,6 +94,17 @@ export function TwoFactorSection(props: { user: User; enrolment?: boolean; onEnr
           mfaChanged(queryClient, true);
           onEnrolled?.();
         }}
+      />
+    );
+  } else if (view.kind === 'new-codes') {
+    body = (
+      <NewCodesForm
+        onReplaced={(codes) => {
+          refreshMfaStatus(queryClient);
+          show({ kind: 'codes', codes, replaced: true });
+        }}
+        onNotEnabled={() => mfaChanged(queryClient, false)}
+        onCancel={() => show({ kind: 'status' })}
       />
     );
   } else if (view.kind === 'disable') {
@@ -103,6 +123,7 @@ export function TwoFactorSection(props: { user: User; enrolment?: boolean; onEnr
         status={status.data}
         role={user.role}
         starting={setup}
+        onNewCodes={() => show({ kind: 'new-codes' })}
         onDisable={() => show({ kind: 'disable' })}
       />
     );
@@ -131,9 +152,11 @@ function StatusView(props: {
   status: MfaStatus;
   role: User['role'];
   starting: SetupMutation;
+  onNewCodes: () => void;
   onDisable: () => void;
 }) {
-  const { status, role, starting, onDisable } = props;
+  const { status, role, starting, onNewCodes, onDisable } = props;
+  const left = status.recovery_codes_left;
   return (
     <>
       <p className="muted">
@@ -158,30 +181,37 @@ function StatusView(props: {
         <dt>Required for your role</dt>
         <dd>{status.required ? `Yes (${ROLE_LABELS[role]})` : 'No'}</dd>
       </dl>
-      {status.enabled && status.recovery_codes_left <= FEW_CODES && (
+      {status.enabled && left <= FEW_CODES && (
         <p className="note">
-          {status.recovery_codes_left === 0
+          {left === 0
             ? 'You have no recovery codes left.'
-            : `Only ${status.recovery_codes_left} recovery codes left.`}{' '}
-          {status.required
-            ? 'Ask an admin to reset your two-factor sign-in, then set it up again for a new set.'
-            : 'Switch two-factor sign-in off and set it up again for a new set.'}
+            : left === 1
+              ? 'Only 1 recovery code left.'
+              : `Only ${left} recovery codes left.`}{' '}
+          Use <strong>Get new recovery codes</strong> below for a new set of {RECOVERY_CODE_COUNT}, with a
+          code from your app.
         </p>
       )}
       <ErrorAlert error={starting.error} />
       {status.enabled ? (
-        status.required ? (
-          <p className="muted small">
-            Your role requires two-factor sign-in, so it cannot be switched off. Lost your phone? Sign in with
-            a recovery code, or ask an admin to reset it.
-          </p>
-        ) : (
-          <div>
-            <button type="button" className="button button-danger-outline" onClick={onDisable}>
-              Switch off two-factor sign-in
+        <>
+          {status.required && (
+            <p className="muted small">
+              Your role requires two-factor sign-in, so it cannot be switched off. Lost your phone? Sign in
+              with a recovery code, or ask an admin to reset it.
+            </p>
+          )}
+          <div className="form-actions">
+            <button type="button" className="button button-secondary" onClick={onNewCodes}>
+              Get new recovery codes
             </button>
+            {!status.required && (
+              <button type="button" className="button button-danger-outline" onClick={onDisable}>
+                Switch off two-factor sign-in
+              </button>
+            )}
           </div>
-        )
+        </>
       ) : (
         <div>
           <button
@@ -336,8 +366,8 @@ function SetupSteps(props: {
   );
 }
 
-function RecoveryCodes(props: { codes: string[]; username: string; onSaved: () => void }) {
-  const { codes, username, onSaved } = props;
+function RecoveryCodes(props: { codes: string[]; username: string; replaced: boolean; onSaved: () => void }) {
+  const { codes, username, replaced, onSaved } = props;
   const [copied, setCopied] = useState<boolean | null>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
   const text = [
@@ -357,7 +387,9 @@ function RecoveryCodes(props: { codes: string[]; username: string; onSaved: () =
       <h3 ref={headingRef} tabIndex={-1}>
         Save your recovery codes
       </h3>
-      <StatusNote>Two-factor sign-in is on.</StatusNote>
+      <StatusNote>
+        {replaced ? 'New recovery codes made: the old ones no longer work.' : 'Two-factor sign-in is on.'}
+      </StatusNote>
       <p>
         If you lose your phone, each of these codes signs you in once instead of a code from the app.{' '}
         <strong>They are shown only now</strong>: copy or download them and keep them somewhere safe, away
@@ -396,6 +428,78 @@ function RecoveryCodes(props: { codes: string[]; username: string; onSaved: () =
         </button>
       </div>
     </div>
+  );
+}
+
+/** New recovery codes for a code from the app; the old ones (used or not) stop working. */
+function NewCodesForm(props: {
+  onReplaced: (codes: string[]) => void;
+  onNotEnabled: () => void;
+  onCancel: () => void;
+}) {
+  const { onReplaced, onNotEnabled, onCancel } = props;
+  const [code, setCode] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  const codeRef = useRef<HTMLInputElement>(null);
+  const replace = useMutation({
+    mutationFn: () => replaceRecoveryCodes(code),
+    onSuccess: (result) => onReplaced(result.recovery_codes),
+    onError: (error) => {
+      setCode('');
+      // Switched off elsewhere (another tab): the status says so once this form is closed.
+      if (error instanceof ApiError && error.code === 'MFA_NOT_ENABLED') onNotEnabled();
+    },
+  });
+
+  useEffect(() => {
+    codeRef.current?.focus();
+  }, []);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!isWholeOtp(code)) {
+      setProblem('must be the 6 digits the app shows now');
+      return;
+    }
+    setProblem(null);
+    replace.mutate();
+  }
+
+  return (
+    <form onSubmit={submit} noValidate aria-labelledby="mfa-new-codes-heading">
+      <h3 id="mfa-new-codes-heading">Get new recovery codes</h3>
+      <p className="muted small">
+        You get {RECOVERY_CODE_COUNT} new recovery codes, shown once. The ones you have now stop working, used
+        or not.
+      </p>
+      <TextField
+        ref={codeRef}
+        label="Code from the app"
+        name="otp_code"
+        className="code-input"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        pattern="[0-9]*"
+        required
+        value={code}
+        onChange={(event) => {
+          setCode(otpDigits(event.target.value));
+          setProblem(null);
+        }}
+        hint="6 digits. A code already used (to sign in, say) is refused: wait for the app's next one."
+        error={problem ?? fieldError(replace.error, 'otp_code')}
+      />
+      <FormFooter
+        error={replace.error}
+        pending={replace.isPending}
+        label="Replace recovery codes"
+        pendingLabel="Checking…"
+      >
+        <button type="button" className="button button-secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </FormFooter>
+    </form>
   );
 }
 

@@ -8,7 +8,7 @@ export const accountKeys = {
   mfa: ['account', 'mfa'] as const,
 };
 
-/** Recovery codes the server hands out when two-factor sign-in is switched on. */
+/** Recovery codes the server hands out when two-factor sign-in is switched on (or new ones are asked for). */
 export const RECOVERY_CODE_COUNT = 10;
 
 export const getMfaStatus = () => api<MfaStatus>('/api/auth/mfa');
@@ -19,6 +19,13 @@ export const startMfaSetup = () => api<MfaSetup>('/api/auth/mfa/setup', { method
 /** Switches two-factor sign-in on; answers the recovery codes, which the server shows this once. */
 export const enableMfa = (otpCode: string) =>
   api<{ recovery_codes: string[] }>('/api/auth/mfa/enable', { method: 'POST', body: { otp_code: otpCode } });
+
+/** New recovery codes, for a code from the app: the old ones stop working. Shown this once, too. */
+export const replaceRecoveryCodes = (otpCode: string) =>
+  api<{ recovery_codes: string[] }>('/api/auth/mfa/recovery-codes', {
+    method: 'POST',
+    body: { otp_code: otpCode },
+  });
 
 export const disableMfa = (password: string, factor: SecondFactor) =>
   api<void>('/api/auth/mfa/disable', { method: 'POST', body: { password, ...factor } });

@@ -3,7 +3,6 @@ import {
   type AuditSeverity,
   SECURITY_EVENT_TYPES,
   type SecurityEventType,
-  type User,
 } from '../../api/types.ts';
 import { navigate, useLocation } from '../../router.tsx';
 import { SelectField } from '../../ui/forms.tsx';
@@ -11,14 +10,14 @@ import { Filters, ListPane, PagedTable, usePagedList } from '../../ui/lists.tsx'
 import { SEVERITY_LABELS } from '../audit/api.ts';
 import { formatShortTimestamp, SeverityBadge } from '../audit/parts.tsx';
 import { type EventFilters, listEvents, securityKeys } from './api.ts';
-import { EventDetails, eventsPath, UserName } from './parts.tsx';
+import { EventDetails, eventsPath, UserLabel } from './parts.tsx';
 
 function oneOf<T extends string>(values: readonly T[], value: string | null): T | '' {
   return values.includes(value as T) ? (value as T) : '';
 }
 
 /** Security events, newest first, by severity and type. The filters are kept in the address. */
-export function EventsView({ me }: { me: User }) {
+export function EventsView() {
   const { searchParams } = useLocation();
   const filters: EventFilters = {
     severity: oneOf(AUDIT_SEVERITIES, searchParams.get('severity')),
@@ -101,7 +100,7 @@ export function EventsView({ me }: { me: User }) {
               <SeverityBadge severity={event.severity} />
             </td>
             <td data-label="User">
-              <UserName id={event.user_id} lookUp={me.role === 'admin'} />
+              <UserLabel id={event.user_id} username={event.username} />
             </td>
             <td data-label="Address" className="mono">
               {event.ip_address ?? '—'}

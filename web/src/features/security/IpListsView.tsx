@@ -322,7 +322,7 @@ function ListSection(props: { listType: IpListType; entries: IpListEntry[]; mode
                   {entry.source === 'automatic' ? (
                     <span className="badge security-auto">Automatic</span>
                   ) : (
-                    <UserName id={entry.created_by} lookUp />
+                    <UserName id={entry.created_by} />
                   )}
                 </td>
                 <td data-label="Expires">

@@ -64,7 +64,7 @@ export function SecurityPage({ user: me }: { user: User }) {
         </ul>
       </nav>
       {view === 'overview' && <SecurityOverview me={me} />}
-      {view === 'events' && <EventsView me={me} />}
+      {view === 'events' && <EventsView />}
       {view === 'ip-lists' && <IpListsView />}
       {view === 'locked' && <LockedAccountsView />}
       {view === 'sessions' && <SessionsView key={userId ?? ''} userId={userId} me={me} />}

@@ -106,6 +106,12 @@ function UserSessions({ user, self }: { user: User; self: boolean }) {
                 <tr key={session.id}>
                   <th scope="row" data-label="Device" title={session.user_agent ?? undefined}>
                     {deviceName(session.user_agent)}
+                    {session.current && (
+                      <>
+                        {' '}
+                        <span className="badge security-this-browser">This browser</span>
+                      </>
+                    )}
                   </th>
                   <td data-label="Signed in with">{session.auth_method === 'pin' ? 'PIN' : 'Password'}</td>
                   <td data-label="Address" className="mono">

@@ -3,24 +3,26 @@ import { formatShortTimestamp } from '../audit/parts.tsx';
 import { getUser, usersKeys } from '../users/api.ts';
 import type { EventFilters } from './api.ts';
 
-/**
- * The user an id belongs to, by username. Only admins may read users: for anyone else (and for an
- * id no user has any more) the id itself is shown.
- */
-export function UserName({ id, lookUp }: { id: string | null; lookUp: boolean }) {
-  const user = useQuery({
-    queryKey: usersKeys.detail(id ?? ''),
-    queryFn: () => getUser(id ?? ''),
-    enabled: lookUp && id !== null,
-    staleTime: 5 * 60_000,
-  });
+/** A user by username; by id when the username is not known (no such user any more). */
+export function UserLabel({ id, username }: { id: string | null; username: string | null | undefined }) {
   if (!id) return <span className="muted">—</span>;
-  if (user.data) return <span>{user.data.username}</span>;
+  if (username) return <span>{username}</span>;
   return (
     <span className="mono security-clip" title={id}>
       {id}
     </span>
   );
+}
+
+/** The user an id belongs to, looked up (admins only: only they may read users), by username. */
+export function UserName({ id }: { id: string | null }) {
+  const user = useQuery({
+    queryKey: usersKeys.detail(id ?? ''),
+    queryFn: () => getUser(id ?? ''),
+    enabled: id !== null,
+    staleTime: 5 * 60_000,
+  });
+  return <UserLabel id={id} username={user.data?.username} />;
 }
 
 const BROWSERS: [RegExp, string][] = [
