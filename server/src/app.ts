@@ -20,6 +20,10 @@ import { authRoutes, CSRF_HEADER, SESSION_COOKIE } from './modules/auth/auth.rou
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createArgon2Hasher, type PasswordHasher } from './modules/auth/credentials.ts';
 import { createSessionsService } from './modules/auth/sessions.service.ts';
+import { countEntriesRoutes } from './modules/counting/entries/entries.routes.ts';
+import { createCountEntries } from './modules/counting/entries/entries.service.ts';
+import { countSessionsRoutes } from './modules/counting/sessions/sessions.routes.ts';
+import { createCountSessions } from './modules/counting/sessions/sessions.service.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportsService } from './modules/imports/imports.service.ts';
 import { itemsRoutes } from './modules/items/items.routes.ts';
@@ -235,6 +239,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const locations = createLocationsService({ db, clock, ids, audit: trail });
   const items = createItemsService({ db, clock, ids, audit: trail });
   const stockLevels = createStockLevelsService({ db, clock, ids, audit: trail });
+  const countingDeps = { db, clock, ids, audit: trail, items, logger };
+  const countSessions = createCountSessions({
+    ...countingDeps,
+    claimTtlSeconds: config.countClaimTtlSeconds,
+  });
+  const countEntries = createCountEntries(countingDeps);
   const imports = createImportsService({
     db,
     clock,
@@ -346,6 +356,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(locationsRoutes(locations));
   await server.register(itemsRoutes(items));
   await server.register(stockLevelsRoutes(stockLevels));
+  await server.register(countSessionsRoutes({ sessions: countSessions }));
+  await server.register(countEntriesRoutes({ entries: countEntries }));
   await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
   await server.register(
     securityRoutes({ events: securityEvents, sessions, users, trail, ipLists, lockouts, clock }),

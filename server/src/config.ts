@@ -64,6 +64,8 @@ export interface Config {
   /** Feature flags (guide) */
   featureFlagsEnabled: boolean;
   featureFlagsCacheTtlSeconds: number;
+  /** A location claim lapses this long after its last heartbeat (COUNT_CLAIM_TTL_SECONDS). */
+  countClaimTtlSeconds: number;
   /** Data governance (guide) */
   dataGovernanceEnabled: boolean;
   gdprComplianceMode: boolean;
@@ -285,6 +287,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ),
     featureFlagsEnabled: bool(env, 'FEATURE_FLAGS_ENABLED', true),
     featureFlagsCacheTtlSeconds: int(env, 'FEATURE_FLAGS_CACHE_TTL', 60, 0, 86400),
+    countClaimTtlSeconds: int(env, 'COUNT_CLAIM_TTL_SECONDS', 300, 30, 86400),
     dataGovernanceEnabled: bool(env, 'DATA_GOVERNANCE_ENABLED', true),
     gdprComplianceMode: bool(env, 'GDPR_COMPLIANCE_MODE', true),
     defaultRetentionDays: int(env, 'DEFAULT_RETENTION_DAYS', 365, 1, 36500),
@@ -340,6 +343,7 @@ export const CONFIG_VARIABLES = [
   'AUDIT_CHECKPOINT_FILE',
   'FEATURE_FLAGS_ENABLED',
   'FEATURE_FLAGS_CACHE_TTL',
+  'COUNT_CLAIM_TTL_SECONDS',
   'DATA_GOVERNANCE_ENABLED',
   'GDPR_COMPLIANCE_MODE',
   'DEFAULT_RETENTION_DAYS',

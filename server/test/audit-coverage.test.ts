@@ -140,6 +140,102 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
     ).json().barcodes[0].barcode as string;
     await call('DELETE /api/items/:id/barcodes/:barcode', `/api/items/${item.id}/barcodes/${barcode}`);
 
+    // Counting: plan, assign, start, claim, count (online, offline, void), complete, submit.
+    await call('POST /api/items/:id/barcodes', `/api/items/${item.id}/barcodes`, {
+      payload: { barcode: '4006381333931' },
+    });
+    const counter = await app.userWithToken('staff', 'counter-cov');
+    const session = (
+      await call('POST /api/count-sessions', '/api/count-sessions', {
+        payload: { name: 'Cycle count A1', warehouse_id: warehouse.id, mode: 'standard' },
+      })
+    ).json();
+    await call('PATCH /api/count-sessions/:id', `/api/count-sessions/${session.id}`, {
+      payload: { notes: 'Aisle 1 only' },
+    });
+    const assign = (userId: string) =>
+      call('POST /api/count-sessions/:id/assignments', `/api/count-sessions/${session.id}/assignments`, {
+        payload: { assignments: [{ location_id: location.id, user_ids: [userId] }] },
+      });
+    await assign(user.id);
+    await call(
+      'DELETE /api/count-sessions/:id/assignments/:location_id/:user_id',
+      `/api/count-sessions/${session.id}/assignments/${location.id}/${user.id}`,
+    );
+    await assign(counter.id);
+    await call('POST /api/count-sessions/:id/start', `/api/count-sessions/${session.id}/start`);
+    await call('POST /api/locations/:id/claim', `/api/locations/${location.id}/claim`, {
+      token: counter.token,
+      payload: { session_id: session.id },
+    });
+    await call('POST /api/locations/:id/release', `/api/locations/${location.id}/release`, {
+      token: counter.token,
+      payload: { session_id: session.id },
+    });
+    const entry = (
+      await call('POST /api/count-sessions/:id/entries', `/api/count-sessions/${session.id}/entries`, {
+        token: counter.token,
+        payload: {
+          client_id: '0190f0e4-0000-7000-8000-00000000c001',
+          location_id: location.id,
+          barcode: '4006381333931',
+          quantity: 3,
+        },
+      })
+    ).json().entry;
+    await call('POST /api/count-entries/:id/void', `/api/count-entries/${entry.id}/void`, {
+      token: counter.token,
+      payload: { reason: 'scanned the wrong shelf' },
+    });
+    await call('POST /api/sync/batch', '/api/sync/batch', {
+      token: counter.token,
+      payload: {
+        entries: [
+          {
+            session_id: session.id,
+            client_id: '0190f0e4-0000-7000-8000-00000000c002',
+            location_id: location.id,
+            barcode: '4006381333931',
+            quantity: 2,
+          },
+        ],
+      },
+    });
+    await call(
+      'POST /api/count-sessions/:id/locations/:location_id/complete',
+      `/api/count-sessions/${session.id}/locations/${location.id}/complete`,
+      { token: counter.token },
+    );
+    await call('POST /api/count-sessions/:id/submit', `/api/count-sessions/${session.id}/submit`);
+    // A session whose scope holds no stock has no line to review: approve and post go through.
+    const empty = (
+      await app.server.inject({
+        method: 'POST',
+        url: '/api/count-sessions',
+        headers: bearer(admin.token),
+        payload: { name: 'Empty', warehouse_id: warehouse.id, mode: 'blind', scope: { item_ids: [item.id] } },
+      })
+    ).json();
+    for (const step of ['start', 'submit'])
+      await app.server.inject({
+        method: 'POST',
+        url: `/api/count-sessions/${empty.id}/${step}`,
+        headers: bearer(admin.token),
+      });
+    await call('POST /api/count-sessions/:id/approve', `/api/count-sessions/${empty.id}/approve`);
+    await call('POST /api/count-sessions/:id/post', `/api/count-sessions/${empty.id}/post`);
+    const dropped = (
+      await app.server.inject({
+        method: 'POST',
+        url: '/api/count-sessions',
+        headers: bearer(admin.token),
+        payload: { name: 'Dropped', warehouse_id: warehouse.id, mode: 'standard' },
+      })
+    ).json();
+    await call('POST /api/count-sessions/:id/cancel', `/api/count-sessions/${dropped.id}/cancel`, {
+      payload: { reason: 'planned twice' },
+    });
+
     const form = new FormData();
     form.append('kind', 'items');
     form.append('file', new Blob(['item_code,name,base_uom,unit_cost\nNUT-8,Nut M8,EA,0.10\n']), 'items.csv');

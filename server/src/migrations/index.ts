@@ -11,6 +11,8 @@ import { migration0009IpLists } from './0009_ip_lists.ts';
 import { migration0010Lockouts } from './0010_lockouts.ts';
 import { migration0011Mfa } from './0011_mfa.ts';
 import { migration0012LockoutTrySources } from './0012_lockout_try_sources.ts';
+import { migration0013Counting } from './0013_counting.ts';
+import { migration0014CountingEntriesExtra } from './0014_counting_entries_extra.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -26,4 +28,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0010Lockouts,
   migration0011Mfa,
   migration0012LockoutTrySources,
+  migration0013Counting,
+  migration0014CountingEntriesExtra,
 ];

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromScaled, MONEY_SCALE, QUANTITY_SCALE, toDecimalString, toScaled } from './decimal.ts';
+import { fromScaled, MONEY_SCALE, QUANTITY_SCALE, toDecimalString, toScaled, valueE4 } from './decimal.ts';
 
 describe('exact decimals', () => {
   it.each([
@@ -33,5 +34,25 @@ describe('exact decimals', () => {
     for (const text of ['0.0001', '19.99', '-250', '1000000.5']) {
       expect(toDecimalString(toScaled(text, MONEY_SCALE)!, MONEY_SCALE)).toBe(text.replace(/^\+/, ''));
     }
+  });
+});
+
+describe('valueE4: money value of a quantity', () => {
+  it('is exact: 0.001 units at 0.0001 a unit is worth nothing, 3 units at 2.5 are worth 7.5', () => {
+    expect(valueE4(1, 1)).toBe(0);
+    expect(valueE4(3_000, 25_000)).toBe(75_000);
+    expect(valueE4(-3_000, 25_000)).toBe(-75_000);
+    // Rounded half away from zero, symmetric around zero.
+    expect(valueE4(500, 1)).toBe(1);
+    expect(valueE4(-500, 1)).toBe(-1);
+  });
+
+  it('never loses precision on large quantities and costs (no float on the way)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 1e9 }), (qty, cost) => {
+        const exact = (BigInt(qty) * BigInt(cost) * 10n + (qty < 0 ? -5000n : 5000n)) / 10_000n;
+        expect(BigInt(valueE4(qty, cost))).toBe(exact);
+      }),
+    );
   });
 });

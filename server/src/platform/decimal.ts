@@ -44,3 +44,18 @@ export function toDecimalString(scaled: number, scale: number): string {
   const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
   return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`;
 }
+
+/**
+ * Money value (ten-thousandths) of a quantity (thousandths) at a unit cost (ten-thousandths):
+ * the product is in ten-millionths, brought to ten-thousandths with one rounding, half away from
+ * zero. BigInt throughout, so that rounding is the only one, the same on every machine.
+ */
+export function valueE4(quantityE3: number, unitCostE4: number): number {
+  const product = BigInt(quantityE3) * BigInt(unitCostE4);
+  const negative = product < 0n;
+  const magnitude = negative ? -product : product;
+  const rounded = (magnitude + 500n) / 1000n;
+  const value = Number(negative ? -rounded : rounded);
+  if (!Number.isSafeInteger(value)) throw new RangeError('money value out of range');
+  return value === 0 ? 0 : value;
+}

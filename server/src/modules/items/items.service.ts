@@ -84,6 +84,14 @@ export interface ItemsService {
   removeBarcode(id: string, barcode: string, context: AuditContext): Promise<void>;
   /** The counting hot path: a scanned code → its item and pack size. Inactive items are found too. */
   lookup(barcode: string): Promise<BarcodeLookup>;
+  /**
+   * Many scanned codes at once (an offline batch): one query per 500 codes, not one per code. The
+   * map is keyed by the code as given; a code that is not a valid barcode or matches no item is
+   * absent from it.
+   */
+  lookupMany(barcodes: readonly string[]): Promise<Map<string, BarcodeLookup>>;
+  /** The items with these ids (without barcodes); unknown ids are absent from the map. */
+  summaries(ids: readonly string[]): Promise<Map<string, ItemSummary>>;
 }
 
 /** The fields an update may change, as the audit entry lists them. */
@@ -405,6 +413,31 @@ export function createItemsService(deps: {
         item: toItemSummary(row),
         barcode: toBarcode({ barcode: row.barcode, pack_qty_e3: row.pack_qty_e3, kind: row.barcode_kind }),
       };
+    },
+
+    async lookupMany(raws) {
+      const normalised = new Map<string, string>();
+      for (const raw of raws) {
+        const parsed = parseBarcode(raw);
+        if (parsed.ok) normalised.set(raw, parsed.barcode);
+      }
+      const rows = await store.findByBarcodes(db, [...new Set(normalised.values())]);
+      const byBarcode = new Map(rows.map((row) => [row.barcode, row]));
+      const out = new Map<string, BarcodeLookup>();
+      for (const [raw, barcode] of normalised) {
+        const row = byBarcode.get(barcode);
+        if (!row) continue;
+        out.set(raw, {
+          item: toItemSummary(row),
+          barcode: toBarcode({ barcode: row.barcode, pack_qty_e3: row.pack_qty_e3, kind: row.barcode_kind }),
+        });
+      }
+      return out;
+    },
+
+    async summaries(ids) {
+      const rows = await store.findItemsByIds(db, [...new Set(ids)]);
+      return new Map(rows.map((row) => [row.id, toItemSummary(row)]));
     },
   };
 }

@@ -179,3 +179,31 @@ export function createBarcodeLookup(
   );
   return async (barcode) => (await query({ barcode })).rows[0];
 }
+
+/** Many scans at once (an offline batch): the stored rows for these normalised barcodes. */
+export async function findByBarcodes(db: Db, barcodes: readonly string[]): Promise<BarcodeLookupRow[]> {
+  const out: BarcodeLookupRow[] = [];
+  // Chunked: well below either dialect's limit on bound parameters.
+  for (let start = 0; start < barcodes.length; start += 500) {
+    const chunk = barcodes.slice(start, start + 500);
+    out.push(
+      ...(await db
+        .selectFrom('item_barcodes as b')
+        .innerJoin('items as i', 'i.id', 'b.item_id')
+        .selectAll('i')
+        .select(['b.barcode', 'b.pack_qty_e3', 'b.kind as barcode_kind'])
+        .where('b.barcode', 'in', chunk)
+        .execute()),
+    );
+  }
+  return out;
+}
+
+export async function findItemsByIds(db: Db, ids: readonly string[]): Promise<ItemRow[]> {
+  const out: ItemRow[] = [];
+  for (let start = 0; start < ids.length; start += 500) {
+    const chunk = ids.slice(start, start + 500);
+    out.push(...(await db.selectFrom('items').selectAll().where('id', 'in', chunk).execute()));
+  }
+  return out;
+}

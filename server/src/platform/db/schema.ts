@@ -14,6 +14,16 @@ import type {
   DataArchiveTable,
 } from '../../modules/audit/audit.store.ts';
 import type { SessionsTable } from '../../modules/auth/auth.store.ts';
+import type {
+  CountAssignmentsTable,
+  CountClaimsTable,
+  CountEntriesTable,
+  CountLineRoundsTable,
+  CountLinesTable,
+  CountSessionsTable,
+  CountSnapshotTable,
+} from '../../modules/counting/counting.tables.ts';
+import type { CountLocationCompletionsTable } from '../../modules/counting/entries/entries.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
@@ -51,4 +61,12 @@ export interface Database {
   security_lockout_addresses: LockoutAddressesTable;
   security_mfa: MfaTable;
   security_mfa_recovery_codes: MfaRecoveryCodesTable;
+  count_sessions: CountSessionsTable;
+  count_snapshot: CountSnapshotTable;
+  count_assignments: CountAssignmentsTable;
+  count_claims: CountClaimsTable;
+  count_entries: CountEntriesTable;
+  count_lines: CountLinesTable;
+  count_line_rounds: CountLineRoundsTable;
+  count_location_completions: CountLocationCompletionsTable;
 }

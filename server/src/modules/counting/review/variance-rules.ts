@@ -1,3 +1,6 @@
+import { valueE4 } from '../../../platform/decimal.ts';
+import type { EffectiveTolerance } from '../sessions/tolerance.ts';
+
 /**
  * The rules that decide what happens to a counted line at submit (product.md, workflow step 4):
  * tolerance → auto-approve, recount or review; and the risk flags a reviewer sees.
@@ -6,34 +9,6 @@
  * in ten-thousandths (`*_e4`). Percentages are compared by cross-multiplication, never by
  * dividing, so a boundary (exactly 5 %) is decided exactly.
  */
-
-/** Thresholds a variance must stay within; an absent threshold does not restrict. */
-export interface Tolerance {
-  qty_abs_e3?: number;
-  /** Percent of the book quantity, e.g. 2.5. */
-  qty_pct?: number;
-  value_abs_e4?: number;
-  /** Percent of the book value. */
-  value_pct?: number;
-}
-
-export interface ToleranceProfile {
-  /** The session default. */
-  default: Tolerance;
-  by_abc?: Partial<Record<'A' | 'B' | 'C', Tolerance>>;
-  /** The most specific: one item at one location. */
-  by_item_location?: (Tolerance & { item_id: string; location_id: string })[];
-  /** Within tolerance: approve without review (otherwise a supervisor still approves). */
-  auto_approve: boolean;
-  /** Outside tolerance on the first round: a recount by another counter before review. */
-  recount_first: boolean;
-}
-
-export const DEFAULT_TOLERANCE_PROFILE: ToleranceProfile = {
-  default: { qty_abs_e3: 0 },
-  auto_approve: true,
-  recount_first: true,
-};
 
 /** Risk thresholds (issue 6 defaults). */
 export interface RiskThresholds {
@@ -95,47 +70,32 @@ export function varianceQty(facts: Pick<LineFacts, 'book_qty_e3' | 'counted_qty_
   return facts.counted_qty_e3 - facts.book_qty_e3;
 }
 
-/** Variance value in e4: qty_e3 × cost_e4 / 1000, rounded half away from zero to whole e4. */
-export function varianceValue(qtyE3: number, unitCostE4: number): number {
-  const product = BigInt(qtyE3) * BigInt(unitCostE4);
-  const negative = product < 0n;
-  const magnitude = negative ? -product : product;
-  const rounded = (magnitude + 500n) / 1000n;
-  const value = Number(negative ? -rounded : rounded);
-  if (!Number.isSafeInteger(value)) throw new RangeError('variance value out of range');
-  return value;
-}
-
 /** |part| > pct % of |whole|, exactly (pct may have decimals; compared in hundredths of a percent). */
 function exceedsPercent(part: number, whole: number, pct: number): boolean {
-  const hundredths = BigInt(Math.round(pct * 100));
-  return BigInt(Math.abs(part)) * 10_000n > BigInt(Math.abs(whole)) * hundredths;
+  return exceedsPercentE3(part, whole, Math.round(pct * 1000));
 }
 
-/** The tolerance that applies: item-location, then ABC class, then the session default. */
-export function toleranceFor(
-  profile: ToleranceProfile,
-  facts: Pick<LineFacts, 'item_id' | 'location_id' | 'abc_class'>,
-): Tolerance {
-  const specific = profile.by_item_location?.find(
-    (entry) => entry.item_id === facts.item_id && entry.location_id === facts.location_id,
-  );
-  if (specific) return specific;
-  if (facts.abc_class && profile.by_abc?.[facts.abc_class]) return profile.by_abc[facts.abc_class]!;
-  return profile.default;
+/** |part| > pctE3 thousandths of a percent of |whole|, in integers: |part| × 100,000 > |whole| × pctE3. */
+function exceedsPercentE3(part: number, whole: number, pctE3: number): boolean {
+  return BigInt(Math.abs(part)) * 100_000n > BigInt(Math.abs(whole)) * BigInt(pctE3);
 }
 
-export function withinTolerance(tolerance: Tolerance, facts: LineFacts): boolean {
+/**
+ * Within tolerance: no variance, or every figure the resolved tolerance sets holds (at least one
+ * must be set: a tolerance with no figure accepts exact matches only, never everything).
+ */
+export function withinTolerance(tolerance: EffectiveTolerance, facts: LineFacts): boolean {
   const qty = varianceQty(facts);
   if (qty === 0) return true;
-  const value = varianceValue(qty, facts.unit_cost_e4);
-  const bookValue = varianceValue(facts.book_qty_e3, facts.unit_cost_e4);
-  if (tolerance.qty_abs_e3 !== undefined && Math.abs(qty) > tolerance.qty_abs_e3) return false;
-  if (tolerance.qty_pct !== undefined && exceedsPercent(qty, facts.book_qty_e3, tolerance.qty_pct))
+  const { qty_abs_e3, qty_pct_e3, value_abs_e4, value_pct_e3 } = tolerance;
+  if (qty_abs_e3 === null && qty_pct_e3 === null && value_abs_e4 === null && value_pct_e3 === null)
     return false;
-  if (tolerance.value_abs_e4 !== undefined && Math.abs(value) > tolerance.value_abs_e4) return false;
-  if (tolerance.value_pct !== undefined && exceedsPercent(value, bookValue, tolerance.value_pct))
-    return false;
+  const value = valueE4(qty, facts.unit_cost_e4);
+  const bookValue = valueE4(facts.book_qty_e3, facts.unit_cost_e4);
+  if (qty_abs_e3 !== null && Math.abs(qty) > qty_abs_e3) return false;
+  if (qty_pct_e3 !== null && exceedsPercentE3(qty, facts.book_qty_e3, qty_pct_e3)) return false;
+  if (value_abs_e4 !== null && Math.abs(value) > value_abs_e4) return false;
+  if (value_pct_e3 !== null && exceedsPercentE3(value, bookValue, value_pct_e3)) return false;
   return true;
 }
 
@@ -200,18 +160,20 @@ export function decide(
   context: {
     mode: 'standard' | 'blind' | 'strict';
     round: number;
-    profile: ToleranceProfile;
+    /** The line's tolerance (sessions/tolerance.ts toleranceFor). */
+    tolerance: EffectiveTolerance;
+    /** Outside tolerance on the first round: recount before review. */
+    recountFirst: boolean;
     flags: readonly RiskFlag[];
   },
 ): Decision {
   const qty = varianceQty(facts);
   if (context.mode === 'strict' && qty !== 0) return { status: 'review', reason: 'strict_mode' };
   if (facts.book_changed) return { status: 'review', reason: 'book_changed' };
-  const within = withinTolerance(toleranceFor(context.profile, facts), facts);
-  if (!within) {
-    if (context.round === 1 && context.profile.recount_first) return { status: 'recount' };
+  if (!withinTolerance(context.tolerance, facts)) {
+    if (context.round === 1 && context.recountFirst) return { status: 'recount' };
     return { status: 'review', reason: 'outside_tolerance' };
   }
   if (context.flags.length > 0) return { status: 'review', reason: 'risk_flags' };
-  return context.profile.auto_approve ? { status: 'auto_approved' } : { status: 'counted' };
+  return context.tolerance.auto_approve ? { status: 'auto_approved' } : { status: 'counted' };
 }
