@@ -5,6 +5,7 @@ import { redactUrl } from '../server/src/platform/db/database.ts';
 import { auditAppend } from './audit-append.ts';
 import { auditVerify } from './audit-verify.ts';
 import { authMe } from './auth-me.ts';
+import { countEntry } from './count-entry.ts';
 import { importItems } from './import.ts';
 import { ipFilter } from './ip-filter.ts';
 import type { Benchmark, BenchResult } from './lib/benchmark.ts';
@@ -15,6 +16,8 @@ import { stopAll } from './lib/processes.ts';
 import { loadSettings, type Settings, SettingsError } from './lib/settings.ts';
 import type { WorkComparison } from './lib/work.ts';
 import { lookup } from './lookup.ts';
+import { sessionStart } from './session-start.ts';
+import { syncBatch } from './sync-batch.ts';
 
 /**
  * `npm run bench [-- name…]`: runs the benchmarks below (all, or those named), each comparing
@@ -23,7 +26,17 @@ import { lookup } from './lookup.ts';
  * code is non-zero only when a benchmark crashed or its run was invalid (errors, non-2xx, work
  * not done as asked).
  */
-const BENCHMARKS: readonly Benchmark[] = [authMe, lookup, importItems, auditVerify, auditAppend, ipFilter];
+const BENCHMARKS: readonly Benchmark[] = [
+  authMe,
+  lookup,
+  importItems,
+  auditVerify,
+  auditAppend,
+  ipFilter,
+  countEntry,
+  syncBatch,
+  sessionStart,
+];
 
 type Status = 'ok' | 'invalid' | 'crashed';
 
@@ -71,7 +84,8 @@ function usage(): string {
     `usage: npm run bench [-- <name>...]\n\nbenchmarks:\n${names}\n\n` +
     'env: BENCH_DURATION (s per round, 8), BENCH_WARMUP (s, 3), BENCH_ROUNDS (per side, 2),\n' +
     '     BENCH_CONNECTIONS (10), BENCH_PROFILE=1 (CPU profile of the product), BENCH_KEEP_TEMP=1,\n' +
-    '     BENCH_PG_URL (PostgreSQL for import, audit-verify, audit-append;\n' +
+    '     BENCH_PG_URL (PostgreSQL for import, audit-verify, audit-append, count-entry, sync-batch,\n' +
+    '     session-start;\n' +
     '     postgres://postgres@127.0.0.1:5432/test),\n' +
     '     BENCH_PRODUCT_ENV="NAME=value,..." (experiments only: product settings off their defaults)'
   );
@@ -111,14 +125,14 @@ function invalidBlock(headline: string, problems: readonly string[]): void {
   write(bar);
 }
 
-function reportRequests(bench: Benchmark, comparison: Comparison, settings: Settings): void {
+function reportRequests(bench: Benchmark, comparison: Comparison): void {
   const { product, baseline, label, unit } = comparison;
-  const per = unit.replace(/s$/, '');
+  const per = unit.replace(/ies$/, 'y').replace(/s$/, '');
   write();
   if (label) write(`  ${label}:`);
   write(
-    `  ${settings.connections} connections; ${settings.warmupSeconds} s warm-up each, then ` +
-      `${settings.rounds} × ${settings.durationSeconds} s per side, alternating`,
+    `  ${comparison.settings.connections} connections; ${comparison.settings.warmupSeconds} s warm-up each, then ` +
+      `${comparison.settings.rounds} × ${comparison.settings.durationSeconds} s per side, alternating`,
   );
   write(`  product : ${bench.product}`);
   write(`  baseline: ${bench.baseline}`);
@@ -207,10 +221,10 @@ function reportWork(bench: Benchmark, results: readonly WorkComparison[]): void 
   }
 }
 
-function report(bench: Benchmark, results: readonly BenchResult[], settings: Settings): void {
+function report(bench: Benchmark, results: readonly BenchResult[]): void {
   const work: WorkComparison[] = [];
   for (const result of results) {
-    if (result.kind === 'requests') reportRequests(bench, result, settings);
+    if (result.kind === 'requests') reportRequests(bench, result);
     else work.push(result);
   }
   if (work.length > 0) reportWork(bench, work);
@@ -260,7 +274,7 @@ async function runOne(bench: Benchmark, settings: Settings, stamp: string): Prom
       result,
     }));
     record.status = results.every((result) => result.valid) ? 'ok' : 'invalid';
-    report(bench, results, settings);
+    report(bench, results);
   } catch (error) {
     record.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
     write();

@@ -191,7 +191,7 @@ export async function compare(
       `  ${label ? `${label} ` : ''}${phase.padEnd(9)} ${side.padEnd(8)} ${fmtInt(summary.reqPerSec).padStart(8)} ${unit}/s` +
         `  p50 ${fmtMs(summary.latencyMs.p50)}  p99 ${fmtMs(summary.latencyMs.p99)}` +
         (cpu !== null && summary.requests > 0
-          ? `  server CPU ${fmtInt((cpu * 1e6) / summary.requests)} µs/${unit.replace(/s$/, '')} (${(cpu / summary.seconds).toFixed(2)} cores)`
+          ? `  server CPU ${fmtInt((cpu * 1e6) / summary.requests)} µs/${unit.replace(/ies$/, 'y').replace(/s$/, '')} (${(cpu / summary.seconds).toFixed(2)} cores)`
           : '') +
         (found.length > 0 ? `  !! ${found.length} problem(s)` : ''),
     );

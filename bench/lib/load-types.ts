@@ -14,7 +14,8 @@ export interface LoadRequest {
   /**
    * With `pathsFile`: a file of request bodies, one a line, paired with the paths line for line
    * (a request takes path n and body n). `{{send}}` in a body becomes a token unique to that send
-   * (this worker's start and a counter), so a write sent again still changes what it writes.
+   * (this worker's start and a counter), so a write sent again still changes what it writes;
+   * `{{uuid}}` becomes a fresh random UUID (each occurrence its own), for ids that must be UUIDs.
    */
   bodiesFile?: string;
   connections: number;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import autocannon from 'autocannon';
 import { type LoadRequest, type LoadSummary, MAX_LOAD_SECONDS } from './load-types.ts';
@@ -60,6 +61,8 @@ function readLines(file: string, what: string): string[] {
 
 /** Replaced in a body by a token unique to the send: see LoadRequest.bodiesFile. */
 const SEND_PLACEHOLDER = '{{send}}';
+/** Replaced in a body by a fresh random UUID per send (for ids the server checks are UUIDs). */
+const UUID_PLACEHOLDER = '{{uuid}}';
 
 /**
  * The paths of `pathsFile` (and the bodies of `bodiesFile`, line for line) as one dynamic
@@ -84,7 +87,9 @@ function cyclingRequests(pathsFile: string, bodiesFile: string | undefined): aut
         sent.path = paths[next] as string;
         if (bodies) {
           sends += 1;
-          sent.body = (bodies[next] as string).replaceAll(SEND_PLACEHOLDER, `${run}.${sends.toString(36)}`);
+          let body = (bodies[next] as string).replaceAll(SEND_PLACEHOLDER, `${run}.${sends.toString(36)}`);
+          if (body.includes(UUID_PLACEHOLDER)) body = body.replaceAll(UUID_PLACEHOLDER, () => randomUUID());
+          sent.body = body;
         }
         next = next + 1 === paths.length ? 0 : next + 1;
         return sent;
