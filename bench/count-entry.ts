@@ -4,11 +4,11 @@ import path from 'node:path';
 import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import { startBaseline } from './lib/baseline.ts';
-import { type Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark, Cleanup } from './lib/benchmark.ts';
 import { type Comparison, compare } from './lib/compare.ts';
 import { countRows, createSession, entryTarget, seedFloor, startSession } from './lib/counting.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, scratchSchemas } from './lib/postgres.ts';
+import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
 import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
 import { expectOk, signIn } from './lib/session.ts';
 import type { Settings } from './lib/settings.ts';
@@ -193,28 +193,8 @@ export const countEntry: Benchmark = {
     'bare Fastify 5 POST on the same path, JSON body parsed, 201 with a fixed answer (bench/baselines/bare-fastify.ts)',
   aim: 0.25,
 
-  async run({ settings, workdir, cpuProfileDir, log }) {
-    const cleanup = new Cleanup();
-    try {
-      const results: Comparison[] = [];
-      results.push(
-        await runCase({ label: 'sqlite', workdir, settings, cpuProfileDir, cleanup, schema: null, log }),
-      );
-      const schemas = await scratchSchemas(settings.pgUrl, cleanup);
-      results.push(
-        await runCase({
-          label: 'postgres',
-          workdir,
-          settings,
-          cpuProfileDir,
-          cleanup,
-          schema: await schemas.create('count_entry'),
-          log,
-        }),
-      );
-      return results;
-    } finally {
-      await cleanup.run();
-    }
-  },
+  run: ({ settings, workdir, cpuProfileDir, log }) =>
+    sqliteThenPostgres(settings.pgUrl, 'count_entry', (label, cleanup, schema) =>
+      runCase({ label, workdir, settings, cpuProfileDir, cleanup, schema, log }),
+    ),
 };

@@ -4,10 +4,10 @@ import { type Kysely, sql } from 'kysely';
 import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import type { Database } from '../server/src/platform/db/schema.ts';
-import { type Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark, Cleanup } from './lib/benchmark.ts';
 import { countRows, createSession, type Floor, seedFloor, startSession } from './lib/counting.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, scratchSchemas } from './lib/postgres.ts';
+import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
 import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
 import { signIn } from './lib/session.ts';
 import type { Settings } from './lib/settings.ts';
@@ -167,28 +167,8 @@ export const sessionStart: Benchmark = {
   baseline: `one raw INSERT … SELECT of the same join into a scratch table shaped like count_snapshot (${SCRATCH})`,
   aim: 1 / 3,
 
-  async run({ settings, workdir, cpuProfileDir, log }) {
-    const cleanup = new Cleanup();
-    try {
-      const results: WorkComparison[] = [];
-      results.push(
-        await runCase({ label: 'sqlite', workdir, settings, cpuProfileDir, cleanup, schema: null, log }),
-      );
-      const schemas = await scratchSchemas(settings.pgUrl, cleanup);
-      results.push(
-        await runCase({
-          label: 'postgres',
-          workdir,
-          settings,
-          cpuProfileDir,
-          cleanup,
-          schema: await schemas.create('session_start'),
-          log,
-        }),
-      );
-      return results;
-    } finally {
-      await cleanup.run();
-    }
-  },
+  run: ({ settings, workdir, cpuProfileDir, log }) =>
+    sqliteThenPostgres(settings.pgUrl, 'session_start', (label, cleanup, schema) =>
+      runCase({ label, workdir, settings, cpuProfileDir, cleanup, schema, log }),
+    ),
 };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import type { Database } from '../server/src/platform/db/schema.ts';
-import { type Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark, Cleanup } from './lib/benchmark.ts';
 import { catalogueItem } from './lib/catalogue.ts';
 import {
   countRows,
@@ -16,7 +16,7 @@ import {
   userIdOf,
 } from './lib/counting.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, scratchSchemas } from './lib/postgres.ts';
+import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
 import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
 import { expectOk, signIn } from './lib/session.ts';
 import type { Settings } from './lib/settings.ts';
@@ -268,28 +268,8 @@ export const syncBatch: Benchmark = {
   baseline: `the same ${BATCH} rows, one multi-row INSERT into count_entries in one transaction per batch (Kysely, same database)`,
   aim: 0.25,
 
-  async run({ settings, workdir, cpuProfileDir, log }) {
-    const cleanup = new Cleanup();
-    try {
-      const results: WorkComparison[] = [];
-      results.push(
-        await runCase({ label: 'sqlite', workdir, settings, cpuProfileDir, cleanup, schema: null, log }),
-      );
-      const schemas = await scratchSchemas(settings.pgUrl, cleanup);
-      results.push(
-        await runCase({
-          label: 'postgres',
-          workdir,
-          settings,
-          cpuProfileDir,
-          cleanup,
-          schema: await schemas.create('sync_batch'),
-          log,
-        }),
-      );
-      return results;
-    } finally {
-      await cleanup.run();
-    }
-  },
+  run: ({ settings, workdir, cpuProfileDir, log }) =>
+    sqliteThenPostgres(settings.pgUrl, 'sync_batch', (label, cleanup, schema) =>
+      runCase({ label, workdir, settings, cpuProfileDir, cleanup, schema, log }),
+    ),
 };

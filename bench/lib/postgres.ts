@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Cleanup } from './benchmark.ts';
+import { Cleanup } from './benchmark.ts';
 
 /** The connection string of a schema: every session's search_path is set to it. */
 export function schemaUrl(base: string, schema: string): string {
@@ -31,4 +31,24 @@ export async function scratchSchemas(pgUrl: string, cleanup: Cleanup): Promise<S
     },
     drop,
   };
+}
+
+/**
+ * Runs one benchmark case on SQLite, then on PostgreSQL in a scratch schema named after
+ * `schemaName`, with one cleanup for both; answers the two results in that order.
+ */
+export async function sqliteThenPostgres<T>(
+  pgUrl: string,
+  schemaName: string,
+  runCase: (label: 'sqlite' | 'postgres', cleanup: Cleanup, schema: string | null) => Promise<T>,
+): Promise<T[]> {
+  const cleanup = new Cleanup();
+  try {
+    const results = [await runCase('sqlite', cleanup, null)];
+    const schemas = await scratchSchemas(pgUrl, cleanup);
+    results.push(await runCase('postgres', cleanup, await schemas.create(schemaName)));
+    return results;
+  } finally {
+    await cleanup.run();
+  }
 }
