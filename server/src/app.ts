@@ -22,6 +22,8 @@ import { createArgon2Hasher, type PasswordHasher } from './modules/auth/credenti
 import { createSessionsService } from './modules/auth/sessions.service.ts';
 import { countEntriesRoutes } from './modules/counting/entries/entries.routes.ts';
 import { createCountEntries } from './modules/counting/entries/entries.service.ts';
+import { countReviewRoutes } from './modules/counting/review/review.routes.ts';
+import { createCountReview } from './modules/counting/review/review.service.ts';
 import { countSessionsRoutes } from './modules/counting/sessions/sessions.routes.ts';
 import { createCountSessions } from './modules/counting/sessions/sessions.service.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
@@ -245,6 +247,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     claimTtlSeconds: config.countClaimTtlSeconds,
   });
   const countEntries = createCountEntries(countingDeps);
+  const countReview = createCountReview(countingDeps);
   const imports = createImportsService({
     db,
     clock,
@@ -358,6 +361,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(stockLevelsRoutes(stockLevels));
   await server.register(countSessionsRoutes({ sessions: countSessions }));
   await server.register(countEntriesRoutes({ entries: countEntries }));
+  await server.register(countReviewRoutes({ review: countReview }));
   await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
   await server.register(
     securityRoutes({ events: securityEvents, sessions, users, trail, ipLists, lockouts, clock }),

@@ -117,6 +117,11 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'POST /api/sync/batch': 'admin,supervisor,staff',
       'GET /api/count-sessions/:id/unknown-items': 'admin,supervisor,auditor',
       'POST /api/count-sessions/:id/locations/:location_id/complete': 'admin,supervisor,staff',
+      'GET /api/variance-reasons': 'admin,supervisor,auditor',
+      'POST /api/count-lines/:id/approve': 'admin,supervisor',
+      'POST /api/count-lines/:id/reject': 'admin,supervisor',
+      'POST /api/count-sessions/:id/lines/approve': 'admin,supervisor',
+      'POST /api/count-sessions/:id/recounts/close': 'admin,supervisor',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

@@ -207,6 +207,50 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
       { token: counter.token },
     );
     await call('POST /api/count-sessions/:id/submit', `/api/count-sessions/${session.id}/submit`);
+    // Review: the line (2 found, none expected) is outside the empty tolerance → recount.
+    const reviewer = await app.userWithToken('supervisor', 'reviewer-cov');
+    const recounter = await app.userWithToken('supervisor', 'recounter-cov');
+    const recount = (token: string, id: string) =>
+      app.server.inject({
+        method: 'POST',
+        url: `/api/count-sessions/${session.id}/entries`,
+        headers: bearer(token),
+        payload: { client_id: id, location_id: location.id, barcode: '4006381333931', quantity: 2 },
+      });
+    expect((await recount(admin.token, '0190f0e4-0000-7000-8000-00000000c003')).statusCode).toBe(201);
+    await call(
+      'POST /api/count-sessions/:id/recounts/close',
+      `/api/count-sessions/${session.id}/recounts/close`,
+    );
+    const line = (
+      await app.server.inject({
+        method: 'GET',
+        url: `/api/count-sessions/${session.id}/lines`,
+        headers: bearer(admin.token),
+      })
+    ).json().items[0];
+    await call('POST /api/count-lines/:id/reject', `/api/count-lines/${line.id}/reject`, {
+      token: reviewer.token,
+      payload: { note: 'again please' },
+    });
+    expect((await recount(recounter.token, '0190f0e4-0000-7000-8000-00000000c004')).statusCode).toBe(201);
+    await app.server.inject({
+      method: 'POST',
+      url: `/api/count-sessions/${session.id}/recounts/close`,
+      headers: bearer(admin.token),
+    });
+    await call('POST /api/count-lines/:id/approve', `/api/count-lines/${line.id}/approve`, {
+      token: reviewer.token,
+      payload: { reason_code: 'misplaced' },
+    });
+    await call(
+      'POST /api/count-sessions/:id/lines/approve',
+      `/api/count-sessions/${session.id}/lines/approve`,
+      {
+        token: reviewer.token,
+        payload: { reason_code: 'other' },
+      },
+    );
     // A session whose scope holds no stock has no line to review: approve and post go through.
     const empty = (
       await app.server.inject({

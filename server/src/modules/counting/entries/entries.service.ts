@@ -170,6 +170,7 @@ const REASON_ERRORS: Record<
   item_not_found: [400, 'ITEM_NOT_FOUND'],
   lot_required: [400, 'LOT_REQUIRED'],
   serial_required: [400, 'SERIAL_REQUIRED'],
+  same_counter: [409, 'SAME_COUNTER'],
 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

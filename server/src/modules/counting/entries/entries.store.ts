@@ -272,3 +272,23 @@ export async function isLocationCompleted(db: Db, sessionId: string, locationId:
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Whether this user has a live entry on the line in a round before its current one (recounts). */
+export async function countedBefore(
+  db: Db,
+  line: { session_id: string; location_id: string; item_id: string; lot: string; round: number },
+  userId: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('count_entries')
+    .select('id')
+    .where('session_id', '=', line.session_id)
+    .where('location_id', '=', line.location_id)
+    .where('item_id', '=', line.item_id)
+    .where('lot', '=', line.lot)
+    .where('counted_by', '=', userId)
+    .where('round', '<', Number(line.round))
+    .where('voided_at', 'is', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -28,6 +28,7 @@ export const CONFLICT_REASONS = [
   'lot_required',
   'serial_required',
   'duplicate_serial',
+  'same_counter',
 ] as const;
 export type ConflictReason = (typeof CONFLICT_REASONS)[number];
 

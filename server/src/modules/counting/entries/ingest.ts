@@ -70,6 +70,7 @@ const REASON_MESSAGES: Partial<Record<ConflictReason, string>> = {
   item_not_found: 'No item has this item_id',
   lot_required: 'The item is lot-tracked: give the lot',
   serial_required: 'The item is serial-tracked: give the serial number',
+  same_counter: 'A recount is done by a different counter: you counted this line in an earlier round',
 };
 
 function conflict(
@@ -139,7 +140,8 @@ async function loadBatch(
   const lines = new Map<string, Map<string, CountLineRow>>();
   const serials = new Map<string, Map<string, number>>();
   for (const [sessionId, session] of sessions) {
-    if (session.status !== 'counting') continue;
+    // In review, only lines ordered for a recount take entries (checked per entry).
+    if (session.status !== 'counting' && session.status !== 'review') continue;
     const keys: linesStore.LineKey[] = [];
     const pairs: { item_id: string; serial: string }[] = [];
     for (const entry of valid) {
@@ -280,7 +282,8 @@ export async function ingestEntries(
     }
     const session = batch.sessions.get(entry.session_id);
     if (!session) return conflict(entry, 'session_not_found');
-    if (session.status !== 'counting') {
+    const recounting = session.status === 'review';
+    if (!recounting && session.status !== 'counting') {
       return conflict(
         entry,
         'session_not_counting',
@@ -305,6 +308,13 @@ export async function ingestEntries(
 
     const item = itemOf(entry, resolved);
     if (!item) {
+      if (recounting) {
+        return conflict(
+          entry,
+          'session_not_counting',
+          'The session is review: only recount lines take entries',
+        );
+      }
       if (entry.item_id !== null) return conflict(entry, 'item_not_found', undefined, 'item_id');
       // An unknown barcode: captured as counted (no pack size is known), adding to no line.
       const row = newEntry(entry, {
@@ -342,6 +352,18 @@ export async function ingestEntries(
     }
 
     const key = lineKeyFor(entry, item);
+    if (recounting) {
+      // A session in review takes entries only for lines ordered for a recount (review/review.service.ts).
+      const line = batch.lines.get(entry.session_id)!.get(linesStore.lineKeyOf(key));
+      if (line?.status !== 'recount') {
+        return conflict(
+          entry,
+          'session_not_counting',
+          'The session is review: entries are taken only for lines ordered for a recount',
+        );
+      }
+      if (await entriesStore.countedBefore(trx, line, actor.id)) return conflict(entry, 'same_counter');
+    }
     const delta = deltaFor(entry.session_id, key, item);
     // The entry belongs to the line's current round (recounts move a line to the next round).
     const round = Number(delta.base.round);

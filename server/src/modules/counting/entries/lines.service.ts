@@ -83,7 +83,12 @@ export interface LineListOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const qty = (e3: number) => fromScaled(Number(e3), QUANTITY_SCALE);
 
-export function toCountLine(row: store.LineView, rounds: CountLineRound[], showBook: boolean): CountLine {
+export function toCountLine(
+  row: store.LineView,
+  rounds: CountLineRound[],
+  showBook: boolean,
+  viewerIsStaff = false,
+): CountLine {
   const counted = row.counted_qty_e3 === null ? null : Number(row.counted_qty_e3);
   const flags = JSON.parse(row.flags) as string[];
   const line: CountLine = {
@@ -104,7 +109,8 @@ export function toCountLine(row: store.LineView, rounds: CountLineRound[], showB
     flags,
     updated_at: row.updated_at,
   };
-  if (!showBook) {
+  if (!showBook || (viewerIsStaff && Number(row.round) > 1)) {
+    // A recount is blind for counters whatever the mode: no earlier round, book or variance.
     // A status past "counted" (review, recount, auto-approved) or a variance flag would tell a
     // blind counter whether the count matched the book: they see only counted or not yet.
     line.status = counted === null ? 'open' : 'counted';
@@ -324,7 +330,7 @@ export function createCountLines(deps: Pick<CountingDeps, 'db' | 'clock' | 'audi
       return toPage(
         rows,
         options.limit,
-        (row) => toCountLine(row, rounds.get(row.id) ?? [], showBook),
+        (row) => toCountLine(row, rounds.get(row.id) ?? [], showBook, viewer.role === 'staff'),
         (row) => [row.location_id, row.item_id, row.lot],
       );
     },

@@ -3,6 +3,7 @@ import type { Database } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 import type { JsonObject } from '../../audit/events.ts';
 import type { CountSessionRow, SessionStatus } from '../counting.tables.ts';
+import { decideSubmittedLines } from '../review/submit-decision.ts';
 
 /**
  * The session state machine of product.md section 3:
@@ -46,13 +47,13 @@ export function illegalTransition(action: LifecycleAction, status: SessionStatus
 /**
  * SUBMIT — decide each line's status: variances against the snapshot, the tolerance profile
  * (tolerance.ts toleranceFor), auto-approve / recount / review, risk flags (issue 6, items 8–9).
- * Until then every line keeps the status its entries gave it, and approve waits for all of them.
+ * Implemented in review/submit-decision.ts.
  */
 export async function decideLineStatuses(
-  _trx: Kysely<Database>,
-  _session: CountSessionRow,
+  trx: Kysely<Database>,
+  session: CountSessionRow,
 ): Promise<JsonObject> {
-  return {};
+  return decideSubmittedLines(trx, session, session.updated_at);
 }
 
 /**
