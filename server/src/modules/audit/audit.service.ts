@@ -35,6 +35,14 @@ export interface AuditTrail {
     context: AuditContext,
     work: (trx: Kysely<Database>, record: (event: AuditEvent) => void) => Promise<T>,
   ): Promise<T>;
+  /**
+   * One transaction carrying the changes of several requests (group commit), each event recorded
+   * with its own request's context: the entries are exactly those the requests would have written
+   * one by one, at the cost of one commit.
+   */
+  sharedTransaction<T>(
+    work: (trx: Kysely<Database>, record: (context: AuditContext, event: AuditEvent) => void) => Promise<T>,
+  ): Promise<T>;
   /** Appends inside a transaction the caller owns (long jobs such as imports). Call it last. */
   append(trx: Kysely<Database>, context: AuditContext, events: readonly AuditEvent[]): Promise<void>;
   /** An event with no change of its own (failed sign-in, denied request), in its own transaction. */
@@ -97,6 +105,11 @@ function actorPersonal(actor: AuditActor): JsonObject | null {
   if (actor.username) data.username = actor.username;
   if (actor.ip_address) data.ip_address = actor.ip_address;
   return Object.keys(data).length > 0 ? data : null;
+}
+
+interface ContextualEvent {
+  context: AuditContext;
+  event: AuditEvent;
 }
 
 export function createAuditTrail(deps: {
@@ -178,15 +191,16 @@ export function createAuditTrail(deps: {
     return prepared;
   }
 
-  /** The seq of the last entry written, or null when nothing was. */
+  /** The seq of the last entry written, or null when nothing was. Events keep their order. */
   async function appendRows(
     trx: Kysely<Database>,
-    context: AuditContext,
-    events: readonly AuditEvent[],
+    events: readonly ContextualEvent[],
     usedKeys = new Map<string, Buffer>(),
   ): Promise<number | null> {
     if (!enabled || events.length === 0) return null;
-    const prepared = await prepare(trx, context, events, usedKeys);
+    const prepared: Prepared[] = [];
+    for (const { context, event } of events)
+      prepared.push(...(await prepare(trx, context, [event], usedKeys)));
     // From here to commit, appends are serialized: keep it short.
     await store.lockAppends(trx, database.dialect);
     const tail = await queries.readTail(trx);
@@ -206,14 +220,13 @@ export function createAuditTrail(deps: {
 
   /** Runs `work` in a transaction that ends with the appends; caches keys once committed. */
   async function inTransaction<T>(
-    context: AuditContext,
-    work: (trx: Kysely<Database>) => Promise<{ value: T; events: readonly AuditEvent[] }>,
+    work: (trx: Kysely<Database>) => Promise<{ value: T; events: readonly ContextualEvent[] }>,
   ): Promise<T> {
     const usedKeys = new Map<string, Buffer>();
     let lastSeq: number | null = null;
     const value = await database.db.transaction().execute(async (trx) => {
       const done = await work(trx);
-      lastSeq = await appendRows(trx, context, done.events, usedKeys);
+      lastSeq = await appendRows(trx, done.events, usedKeys);
       return done.value;
     });
     for (const [subject, key] of usedKeys) keyCache.set(subject, key);
@@ -229,22 +242,34 @@ export function createAuditTrail(deps: {
   return {
     enabled,
     async append(trx, context, events) {
-      const lastSeq = await appendRows(trx, context, events);
+      const lastSeq = await appendRows(
+        trx,
+        events.map((event) => ({ context, event })),
+      );
       // The caller commits later; listeners read committed state, so a moment later is fine.
       if (lastSeq !== null) setImmediate(() => appended(lastSeq));
     },
     transaction(context, work) {
-      return inTransaction(context, async (trx) => {
-        const events: AuditEvent[] = [];
+      return inTransaction(async (trx) => {
+        const events: ContextualEvent[] = [];
         const value = await work(trx, (event) => {
-          events.push(event);
+          events.push({ context, event });
+        });
+        return { value, events };
+      });
+    },
+    sharedTransaction(work) {
+      return inTransaction(async (trx) => {
+        const events: ContextualEvent[] = [];
+        const value = await work(trx, (context, event) => {
+          events.push({ context, event });
         });
         return { value, events };
       });
     },
     async record(context, event) {
       if (!enabled) return;
-      await inTransaction(context, async () => ({ value: undefined, events: [event] }));
+      await inTransaction(async () => ({ value: undefined, events: [{ context, event }] }));
     },
     async eraseSubject(subject) {
       await subjectKeys.erase(database.db, subject, clock.now().toISOString());

@@ -8,6 +8,7 @@ import type { CountingDeps } from '../counting-deps.ts';
 import { findSession } from '../sessions/session-access.ts';
 import * as store from './entries.store.ts';
 import { type ConflictReason, type ParseResult, parseEntry } from './entry-input.ts';
+import { createGroupCommit } from './group-commit.ts';
 import { type IngestActor, ingestEntries, type Outcome, type Resolved } from './ingest.ts';
 import {
   type CountLine,
@@ -220,6 +221,71 @@ export function createCountEntries(deps: CountingDeps): CountEntries {
     }
   }
 
+  /** The audit entry of one accepted online entry. */
+  function entryCreated(outcome: Outcome | undefined): AuditEvent | null {
+    if (outcome?.kind !== 'accepted') return null;
+    const { entry } = outcome;
+    return {
+      type: 'DATA_CREATE',
+      action: 'count_entry.create',
+      resource: { type: 'count_entry', id: entry.id },
+      details: {
+        session_id: entry.session_id,
+        location_id: entry.location_id,
+        item_id: entry.item_id,
+        quantity: toDecimalString(entry.quantity_e3, QUANTITY_SCALE),
+        round: entry.round,
+        unknown_item: outcome.item === null,
+        duplicate_serial: outcome.duplicateSerial,
+      },
+    };
+  }
+
+  interface SingleEntry {
+    parsed: ParseResult;
+    actor: IngestActor;
+    context: AuditContext;
+  }
+
+  /**
+   * Online entries of one session that arrive together share a transaction (group-commit.ts).
+   * Each counter's entries go through the ingest together, as an offline batch of theirs would,
+   * and each entry is audited under its own request.
+   */
+  const singles = createGroupCommit<SingleEntry, Outcome>({
+    maxGroup: 128,
+    runAlone: async ({ parsed, actor, context }) =>
+      (await ingest([parsed], actor, context, ([only]) => entryCreated(only)))[0]!,
+    async runGroup(jobs) {
+      const resolved = await resolve(jobs.map((job) => job.parsed));
+      return audit.sharedTransaction(async (trx, record) => {
+        const outcomes: Outcome[] = new Array(jobs.length);
+        const byActor = new Map<string, number[]>();
+        jobs.forEach((job, index) => {
+          byActor.set(job.actor.id, [...(byActor.get(job.actor.id) ?? []), index]);
+        });
+        for (const indexes of byActor.values()) {
+          const actor = jobs[indexes[0]!]!.actor;
+          const answered = await ingestEntries(
+            trx,
+            indexes.map((index) => jobs[index]!.parsed),
+            resolved,
+            actor,
+            { ids, now: clock.now() },
+          );
+          indexes.forEach((index, position) => {
+            outcomes[index] = answered[position]!;
+          });
+        }
+        jobs.forEach((job, index) => {
+          const event = entryCreated(outcomes[index]);
+          if (event) record(job.context, event);
+        });
+        return outcomes;
+      });
+    },
+  });
+
   function itemNames(outcome: Outcome): { item_code: string | null; item_name: string | null } {
     if (outcome.kind === 'accepted' && outcome.item) {
       return { item_code: outcome.item.item_code, item_name: outcome.item.name };
@@ -236,25 +302,7 @@ export function createCountEntries(deps: CountingDeps): CountEntries {
   return {
     async submit(sessionId, body, actor, context) {
       const parsed = parseEntry(body, { sessionId, userId: actor.id, now: clock.now() });
-      const [outcome] = await ingest([parsed], actor, context, ([only]) =>
-        only?.kind === 'accepted'
-          ? {
-              type: 'DATA_CREATE',
-              action: 'count_entry.create',
-              resource: { type: 'count_entry', id: only.entry.id },
-              details: {
-                session_id: only.entry.session_id,
-                location_id: only.entry.location_id,
-                item_id: only.entry.item_id,
-                quantity: toDecimalString(only.entry.quantity_e3, QUANTITY_SCALE),
-                round: only.entry.round,
-                unknown_item: only.item === null,
-                duplicate_serial: only.duplicateSerial,
-              },
-            }
-          : null,
-      );
-      if (!outcome) throw new Error('ingest answered no outcome');
+      const outcome = await singles.submit(sessionId, { parsed, actor, context });
       if (outcome.kind === 'conflict') {
         const [status, code] = REASON_ERRORS[outcome.reason as keyof typeof REASON_ERRORS];
         throw new AppError(

@@ -422,4 +422,51 @@ describe.each(dialects())('count entries on %s', (dialect) => {
     expect(atB.items).toHaveLength(1);
     expect((await get(supervisor.token, '?cursor=garbage')).statusCode).toBe(400);
   });
+  it('judges and audits entries that arrive together (one shared commit) exactly as if they came alone', async () => {
+    const repeated = entry();
+    const requests = [
+      ...Array.from({ length: 30 }, () => ({ token: staff.token, payload: entry() })),
+      // A retried send: the same client_id and content, several times at once.
+      ...Array.from({ length: 4 }, () => ({ token: staff.token, payload: repeated })),
+      // The same client_id with other content.
+      { token: staff.token, payload: { ...repeated, quantity: 7 } },
+      ...Array.from({ length: 20 }, () => ({
+        token: other.token,
+        payload: entry({ location_id: data.binB }),
+      })),
+      // Not assigned there: refused, and it must not take the others down with it.
+      ...Array.from({ length: 5 }, () => ({ token: other.token, payload: entry() })),
+    ];
+    const answers = await Promise.all(requests.map(({ token, payload }) => submit(token, payload)));
+    const statuses = answers.map((answer) => answer.statusCode);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(51);
+    expect(statuses.filter((status) => status === 200 || status === 201)).toHaveLength(54);
+    expect(answers.filter((answer) => answer.json().result === 'duplicate')).toHaveLength(3);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 403)).toHaveLength(5);
+
+    expect((await line(data.binA, data.widget))?.counted_qty_e3).toBe(31_000);
+    expect((await line(data.binB, data.widget))?.counted_qty_e3).toBe(20_000);
+
+    // One audit entry per stored entry, each under the request (and counter) that sent it.
+    const created = await app.auditEntries('count_entry.create');
+    expect(created).toHaveLength(51);
+    const stored = new Map(
+      answers
+        .filter((answer) => answer.statusCode === 201)
+        .map((answer) => [answer.json().entry.id as string, answer] as const),
+    );
+    for (const audited of created) {
+      const answer = stored.get(audited.resource_id!);
+      expect(answer, audited.resource_id!).toBeDefined();
+      expect(audited.actor_user_id).toBe(answer!.json().entry.counted_by);
+      expect(audited.request_id).toBe(answer!.headers['x-request-id']);
+    }
+    const verify = await app.server.inject({
+      method: 'GET',
+      url: '/api/enterprise/audit/verify-integrity',
+      headers: bearer((await app.userWithToken('auditor')).token),
+    });
+    expect(verify.json().valid, verify.body).toBe(true);
+  });
 });
