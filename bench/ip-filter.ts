@@ -47,7 +47,7 @@ async function loadLists(sqliteFile: string): Promise<{ lists: IpLists; close():
       algorithm: 'sha256',
     }),
     mode: 'blacklist',
-    enabled: true,
+    enabled: () => true,
   });
   await lists.start();
   return {

@@ -6,6 +6,7 @@ import { auditAppend } from './audit-append.ts';
 import { auditVerify } from './audit-verify.ts';
 import { authMe } from './auth-me.ts';
 import { countEntry } from './count-entry.ts';
+import { flagEval } from './flag-eval.ts';
 import { importItems } from './import.ts';
 import { ipFilter } from './ip-filter.ts';
 import type { Benchmark, BenchResult } from './lib/benchmark.ts';
@@ -36,6 +37,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   countEntry,
   syncBatch,
   sessionStart,
+  flagEval,
 ];
 
 type Status = 'ok' | 'invalid' | 'crashed';

@@ -22,10 +22,19 @@ import { createArgon2Hasher, type PasswordHasher } from './modules/auth/credenti
 import { createSessionsService } from './modules/auth/sessions.service.ts';
 import { countEntriesRoutes } from './modules/counting/entries/entries.routes.ts';
 import { createCountEntries } from './modules/counting/entries/entries.service.ts';
+import { countPostingRoutes } from './modules/counting/posting/posting.routes.ts';
+import { createCountPosting } from './modules/counting/posting/posting.service.ts';
+import { countReportsRoutes } from './modules/counting/reports/reports.routes.ts';
+import { createCountReports } from './modules/counting/reports/reports.service.ts';
 import { countReviewRoutes } from './modules/counting/review/review.routes.ts';
 import { createCountReview } from './modules/counting/review/review.service.ts';
 import { countSessionsRoutes } from './modules/counting/sessions/sessions.routes.ts';
 import { createCountSessions } from './modules/counting/sessions/sessions.service.ts';
+import { registerDataReadAudit } from './modules/flags/data-read-audit.ts';
+import { registerFlagGuard } from './modules/flags/flag-guard.ts';
+import { flagsRoutes } from './modules/flags/flags.routes.ts';
+import { createFeatureFlags, type FeatureFlags } from './modules/flags/flags.service.ts';
+import { ofrepRoutes } from './modules/flags/ofrep.routes.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportsService } from './modules/imports/imports.service.ts';
 import { itemsRoutes } from './modules/items/items.routes.ts';
@@ -88,6 +97,8 @@ export interface App {
   server: FastifyInstance;
   users: UsersService;
   audit: { trail: AuditTrail; admin: AuditAdmin; checkpointer: Checkpointer };
+  /** Feature flags: `flags.isEnabled(key, user)` gates behaviour (see the README). */
+  flags: FeatureFlags;
 }
 
 export const DEFAULT_WEB_ROOT = path.join(ROOT, 'dist', 'web');
@@ -173,6 +184,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   const users = createUsersService({ db, clock, ids, hasher, sessions, audit: trail });
+  const flags = createFeatureFlags({
+    db,
+    dialect: database.dialect,
+    clock,
+    logger,
+    trail,
+    evaluationEnabled: config.featureFlagsEnabled,
+    cacheTtlSeconds: config.featureFlagsCacheTtlSeconds,
+  });
+  await flags.start();
+  server.addHook('onClose', async () => flags.stop());
+  if (!config.featureFlagsEnabled)
+    logger.warn('FEATURE_FLAGS_ENABLED=false: every flag evaluates to its built-in default');
+  // IP filtering and lockouts: ENTERPRISE_SECURITY_ENABLED is the master switch, the
+  // enterprise_security flag turns them off at run time (a system-wide flag: no user targeting).
+  const enterpriseSecurity = () =>
+    config.enterpriseSecurityEnabled && flags.isEnabled('enterprise_security', null);
   const securityEvents = createSecurityEvents({ db, clock, ids, trail });
   const ipLists = createIpLists({
     db,
@@ -181,7 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logger,
     trail,
     mode: config.ipFilterMode,
-    enabled: config.enterpriseSecurityEnabled,
+    enabled: enterpriseSecurity,
   });
   await ipLists.start();
   server.addHook('onClose', async () => ipLists.stop());
@@ -195,7 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     securityEvents,
     log: logger,
     policy: {
-      enabled: config.enterpriseSecurityEnabled,
+      enabled: enterpriseSecurity,
       maxAttempts: config.maxLoginAttempts,
       durationMinutes: config.lockoutDurationMinutes,
       maxDurationMinutes: config.lockoutMaxDurationMinutes,
@@ -248,6 +276,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const countEntries = createCountEntries(countingDeps);
   const countReview = createCountReview(countingDeps);
+  const countPosting = createCountPosting(countingDeps);
+  const countReports = createCountReports(countingDeps);
   const imports = createImportsService({
     db,
     clock,
@@ -286,6 +316,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           details: { method: request.method, route: request.routeOptions.url ?? null, reason },
         },
       );
+    },
+  });
+
+  // Routes with `config.flag` answer 403 FEATURE_DISABLED while that flag is off for the caller.
+  registerFlagGuard(server, flags);
+  // enterprise_audit: reads of personal data about other people leave a DATA_READ entry.
+  registerDataReadAudit(server, {
+    flags,
+    trail,
+    routes: {
+      'GET /api/users': { resource: 'user' },
+      'GET /api/users/:id': { resource: 'user', idParam: 'id' },
+      'GET /api/enterprise/security/sessions/:user_id': { resource: 'user_sessions', idParam: 'user_id' },
     },
   });
 
@@ -352,7 +395,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   await server.register(mfaRoutes({ mfa }));
   await server.register(usersRoutes(users));
-  await server.register(importsRoutes(imports, { maxBytes: config.importMaxBytes }));
+  await server.register(
+    importsRoutes(imports, {
+      maxBytes: config.importMaxBytes,
+      bulkAllowed: (user) => flags.isEnabled('bulk_operations', user),
+    }),
+  );
   // A running import is rolled back and failed before the database closes.
   server.addHook('onClose', () => imports.close());
   await server.register(warehousesRoutes(warehouses));
@@ -362,12 +410,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(countSessionsRoutes({ sessions: countSessions }));
   await server.register(countEntriesRoutes({ entries: countEntries }));
   await server.register(countReviewRoutes({ review: countReview }));
+  await server.register(countPostingRoutes({ posting: countPosting }));
+  await server.register(countReportsRoutes({ reports: countReports }));
   await server.register(auditRoutes({ admin: auditAdmin, trail, checkpointer }));
   await server.register(
     securityRoutes({ events: securityEvents, sessions, users, trail, ipLists, lockouts, clock }),
   );
   await server.register(ipListsRoutes(ipLists));
   await server.register(lockoutRoutes({ lockouts }));
+  await server.register(flagsRoutes(flags));
+  await server.register(ofrepRoutes(flags));
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).
@@ -397,7 +449,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       .send(errorBody(request, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  return { server, users, audit: { trail, admin: auditAdmin, checkpointer } };
+  return { server, users, audit: { trail, admin: auditAdmin, checkpointer }, flags };
 }
 
 function actorOf(principal: { user: { id: string; username: string; role: Role } }) {

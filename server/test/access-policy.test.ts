@@ -12,6 +12,16 @@ function allowed(rule: Access, role: Role): boolean {
   return rule.kind !== 'roles' || rule.roles.includes(role);
 }
 
+/**
+ * Routes a role may call that a default feature flag still refuses it: bulk_operations is on for
+ * admins only, advanced_analytics is off.
+ */
+const FLAG_GATED: Record<string, (role: Role) => boolean> = {
+  'POST /api/count-sessions/:id/lines/approve': (role) => role !== 'admin',
+  'GET /api/reports/shrinkage': () => true,
+  'GET /api/reports/productivity': () => true,
+};
+
 describe.each(dialects())('access policy on %s', (dialect) => {
   let app: TestApp;
   const tokens = {} as Record<Role, string>;
@@ -54,6 +64,7 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'POST /api/auth/mfa/recovery-codes': 'signed-in',
       'DELETE /api/users/:id/mfa': 'admin',
       'GET /api/users': 'admin',
+      'GET /api/counters': 'admin,supervisor',
       'POST /api/users': 'admin',
       'GET /api/users/:id': 'admin',
       'PATCH /api/users/:id': 'admin',
@@ -122,6 +133,23 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'POST /api/count-lines/:id/reject': 'admin,supervisor',
       'POST /api/count-sessions/:id/lines/approve': 'admin,supervisor',
       'POST /api/count-sessions/:id/recounts/close': 'admin,supervisor',
+      'POST /api/count-lines/:id/resolve': 'admin,supervisor',
+      'GET /api/count-sessions/:id/adjustments': 'admin,supervisor,auditor',
+      'GET /api/count-sessions/:id/report': 'admin,supervisor,auditor',
+      'GET /api/count-sessions/:id/export': 'admin,supervisor,auditor,staff',
+      'GET /api/reports/accuracy': 'admin,supervisor,auditor',
+      'GET /api/reports/shrinkage': 'admin,supervisor,auditor',
+      'GET /api/reports/productivity': 'admin,supervisor,auditor',
+      'GET /api/enterprise/features': 'admin,auditor',
+      'GET /api/enterprise/features/enabled': 'signed-in',
+      'GET /api/enterprise/features/:key': 'signed-in',
+      'POST /api/enterprise/features': 'admin',
+      'PATCH /api/enterprise/features/:key': 'admin',
+      'POST /api/enterprise/features/:key/enable': 'admin',
+      'POST /api/enterprise/features/:key/disable': 'admin',
+      'DELETE /api/enterprise/features/:key': 'admin',
+      'POST /ofrep/v1/evaluate/flags/:key': 'signed-in',
+      'POST /ofrep/v1/evaluate/flags': 'signed-in',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);
@@ -175,7 +203,11 @@ describe.each(dialects())('access policy on %s', (dialect) => {
           headers: bearer(tokens[role]),
           ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }),
         });
-        if (allowed(rule, role)) {
+        if (allowed(rule, role) && FLAG_GATED[route]?.(role)) {
+          // Let in by role, kept out by a feature flag's default (README, Feature flags).
+          expect(response.statusCode, `${role} ${route}`).toBe(403);
+          expect(response.json().error.code).toBe('FEATURE_DISABLED');
+        } else if (allowed(rule, role)) {
           expect([401, 403], `${role} ${route}`).not.toContain(response.statusCode);
         } else {
           expect(response.statusCode, `${role} ${route}`).toBe(403);

@@ -8,6 +8,9 @@ import { bearer, createTestApp, dialects, STRONG_PASSWORD, type TestApp } from '
  * leaves at least one audit entry carrying that request's id. The list below must name every
  * write route there is, so a new route without an entry fails here until it records one.
  */
+/** Reads that the protocol they implement makes POSTs (OFREP evaluation): they change nothing. */
+const READS_BY_POST = new Set(['POST /ofrep/v1/evaluate/flags/:key', 'POST /ofrep/v1/evaluate/flags']);
+
 describe.each(dialects())('every write is audited on %s', (dialect) => {
   let app: TestApp;
   let admin: { id: string; username: string; token: string };
@@ -246,10 +249,8 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
     await call(
       'POST /api/count-sessions/:id/lines/approve',
       `/api/count-sessions/${session.id}/lines/approve`,
-      {
-        token: reviewer.token,
-        payload: { reason_code: 'other' },
-      },
+      // A bulk operation: the bulk_operations flag is on for admins only by default.
+      { token: admin.token, payload: { reason_code: 'other' } },
     );
     // A session whose scope holds no stock has no line to review: approve and post go through.
     const empty = (
@@ -279,6 +280,67 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
     await call('POST /api/count-sessions/:id/cancel', `/api/count-sessions/${dropped.id}/cancel`, {
       payload: { reason: 'planned twice' },
     });
+    // The book moves during a count (an ERP sync): the line is resolved, keeping the count.
+    const stockAt = app.clock.now().toISOString();
+    await app.database.db
+      .insertInto('stock_levels')
+      .values({
+        id: '0190f0e4-0000-7000-8000-00000000c010',
+        item_id: item.id,
+        location_id: location.id,
+        lot: '',
+        quantity_e3: 5_000,
+        source: 'erp',
+        as_of: stockAt,
+        updated_at: stockAt,
+      })
+      .execute();
+    const inject = (url: string, payload: object = {}) =>
+      app.server.inject({ method: 'POST', url, headers: bearer(admin.token), payload });
+    const moved = (
+      await inject('/api/count-sessions', {
+        name: 'Moved',
+        warehouse_id: warehouse.id,
+        mode: 'standard',
+        scope: { item_ids: [item.id] },
+      })
+    ).json();
+    expect((await inject(`/api/count-sessions/${moved.id}/start`)).statusCode).toBe(200);
+    const movedEntry = await inject(`/api/count-sessions/${moved.id}/entries`, {
+      client_id: '0190f0e4-0000-7000-8000-00000000c011',
+      location_id: location.id,
+      item_id: item.id,
+      quantity: 5,
+    });
+    expect(movedEntry.statusCode, movedEntry.body).toBe(201);
+    await app.database.db
+      .updateTable('stock_levels')
+      .set({ quantity_e3: 4_000 })
+      .where('id', '=', '0190f0e4-0000-7000-8000-00000000c010')
+      .execute();
+    expect((await inject(`/api/count-sessions/${moved.id}/submit`)).statusCode).toBe(200);
+    const movedLine = (
+      await app.server.inject({
+        method: 'GET',
+        url: `/api/count-sessions/${moved.id}/lines`,
+        headers: bearer(admin.token),
+      })
+    ).json().items[0];
+    await call('POST /api/count-lines/:id/resolve', `/api/count-lines/${movedLine.id}/resolve`, {
+      token: reviewer.token,
+      payload: { keep: 'counted', reason_code: 'unrecorded_movement' },
+    });
+
+    const features = '/api/enterprise/features';
+    await call('POST /api/enterprise/features', features, {
+      payload: { key: 'new_dashboard', name: 'New Dashboard', state: 'disabled', percentage: 20 },
+    });
+    await call('PATCH /api/enterprise/features/:key', `${features}/new_dashboard`, {
+      payload: { percentage: 50, allowed_roles: ['admin'] },
+    });
+    await call('POST /api/enterprise/features/:key/enable', `${features}/new_dashboard/enable`);
+    await call('POST /api/enterprise/features/:key/disable', `${features}/new_dashboard/disable`);
+    await call('DELETE /api/enterprise/features/:key', `${features}/new_dashboard`);
 
     const form = new FormData();
     form.append('kind', 'items');
@@ -306,7 +368,11 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
 
   it('covers every write route the API has', () => {
     const writes = [...app.server.routeAccess.keys()].filter(
-      (key) => !key.startsWith('GET ') && !key.startsWith('HEAD ') && !key.startsWith('OPTIONS '),
+      (key) =>
+        !key.startsWith('GET ') &&
+        !key.startsWith('HEAD ') &&
+        !key.startsWith('OPTIONS ') &&
+        !READS_BY_POST.has(key),
     );
     expect(writes.filter((route) => !covered.has(route))).toEqual([]);
     expect([...covered.keys()].sort()).toEqual(writes.sort());

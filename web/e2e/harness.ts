@@ -165,6 +165,8 @@ export const ADMIN: TestUser = {
 /** The main navigation an admin sees. */
 export const ADMIN_NAV = [
   'Home',
+  'Counting',
+  'Count',
   'Items',
   'Locations',
   'Stock levels',
@@ -172,6 +174,7 @@ export const ADMIN_NAV = [
   'Users',
   'Audit',
   'Security',
+  'Feature flags',
   'My account',
   'API docs',
 ];
@@ -179,6 +182,7 @@ export const ADMIN_NAV = [
 /** The main navigation an auditor sees. */
 export const AUDITOR_NAV = [
   'Home',
+  'Counting',
   'Items',
   'Locations',
   'Stock levels',
@@ -187,6 +191,22 @@ export const AUDITOR_NAV = [
   'My account',
   'API docs',
 ];
+
+/** The main navigation a supervisor sees. */
+export const SUPERVISOR_NAV = [
+  'Home',
+  'Counting',
+  'Count',
+  'Items',
+  'Locations',
+  'Stock levels',
+  'Imports',
+  'My account',
+  'API docs',
+];
+
+/** The main navigation a counter (staff) sees. */
+export const STAFF_NAV = ['Home', 'Count', 'Items', 'Locations', 'My account', 'API docs'];
 
 /** Signs in with the password and waits for the home page's welcome. */
 export async function signIn(page: Page, user: TestUser): Promise<void> {

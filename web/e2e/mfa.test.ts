@@ -12,6 +12,7 @@ import {
   navLabels,
   openSection,
   RESULTS_DIR,
+  SUPERVISOR_NAV,
   shownText,
   signIn,
   signInWithPassword,
@@ -477,16 +478,6 @@ describe.skipIf(browserSkipReason !== null)(
     afterAll(async () => {
       await h?.close();
     });
-
-    const SUPERVISOR_NAV = [
-      'Home',
-      'Items',
-      'Locations',
-      'Stock levels',
-      'Imports',
-      'My account',
-      'API docs',
-    ];
 
     it('a supervisor is sent to the set-up, and can go on only once it is on', async () => {
       const page = await h.newPage();

@@ -4,6 +4,7 @@ import {
   browserSkipReason,
   type Harness,
   navLabels,
+  STAFF_NAV,
   shownText,
   signIn,
   signInWithPassword,
@@ -59,7 +60,7 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: signing in and out 
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: `Welcome, ${staff.display_name}` }).waitFor();
     expect(await shownText(page.getByRole('banner'))).toMatch(/Pat Counter\s*Staff/);
-    expect(await navLabels(page)).toEqual(['Home', 'Items', 'Locations', 'My account', 'API docs']);
+    expect(await navLabels(page)).toEqual(STAFF_NAV);
     expect(await shownText(page.getByRole('main'))).toContain('You count stock');
 
     // Typing the admin address directly shows a polite refusal, not the admin screen.

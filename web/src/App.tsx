@@ -7,6 +7,10 @@ import { AuditPage } from './features/audit/AuditPage.tsx';
 import { MFA_ENROLMENT_REQUIRED } from './features/auth/api.ts';
 import { SignInPage } from './features/auth/SignInPage.tsx';
 import { markMfaEnrolmentRequired, replaceSession, useSession } from './features/auth/session.ts';
+import { CountPage } from './features/counting/counter/CountPage.tsx';
+import { startBackgroundSync, stopBackgroundSync } from './features/counting/offline/counter-store.ts';
+import { CountingPage } from './features/counting/supervisor/CountingPage.tsx';
+import { FlagsPage } from './features/flags/FlagsPage.tsx';
 import { ImportsPage } from './features/imports/ImportsPage.tsx';
 import { ItemsPage } from './features/items/ItemsPage.tsx';
 import { AppLayout } from './features/layout/AppLayout.tsx';
@@ -23,6 +27,8 @@ import { ErrorAlert } from './ui/forms.tsx';
 /** The page of each section in nav.ts, by its path. */
 const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/': HomePage,
+  '/counting': CountingPage,
+  '/count': CountPage,
   '/items': ItemsPage,
   '/locations': LocationsPage,
   '/stock-levels': StockLevelsPage,
@@ -30,6 +36,7 @@ const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/users': UsersPage,
   '/audit': AuditPage,
   '/security': SecurityPage,
+  '/flags': FlagsPage,
   '/account': AccountPage,
 };
 
@@ -83,6 +90,14 @@ export function App() {
       stopMutations();
     };
   }, [queryClient]);
+
+  // Entries a counter left on this device (offline, or the tab was closed mid-sync) go out as soon
+  // as they are signed in again, whatever page they open first.
+  const userId = user?.id;
+  useEffect(() => {
+    if (userId && !enrolling) startBackgroundSync(userId);
+    else stopBackgroundSync();
+  }, [userId, enrolling]);
 
   // Keep the address bar honest: /sign-in when signed out, never /sign-in when signed in, and
   // the set-up's address while two-factor sign-in must be set up first.

@@ -13,6 +13,8 @@ import { migration0011Mfa } from './0011_mfa.ts';
 import { migration0012LockoutTrySources } from './0012_lockout_try_sources.ts';
 import { migration0013Counting } from './0013_counting.ts';
 import { migration0014CountingEntriesExtra } from './0014_counting_entries_extra.ts';
+import { migration0015CountingPosting } from './0015_counting_posting.ts';
+import { migration0016FeatureFlags } from './0016_feature_flags.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -30,4 +32,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0012LockoutTrySources,
   migration0013Counting,
   migration0014CountingEntriesExtra,
+  migration0015CountingPosting,
+  migration0016FeatureFlags,
 ];

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { csvRow } from '../../platform/csv.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { type AuditEntryView, toViews } from './audit-reader.ts';
 import type { Checkpoint } from './checkpoints.ts';
@@ -75,13 +76,6 @@ export async function buildComplianceReport(
   };
 }
 
-/** A spreadsheet cell that cannot run as a formula (CSV injection), quoted when needed. */
-function cell(value: string | number | boolean | null): string {
-  let text = value === null ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export function complianceReportCsv(report: ComplianceReport): string {
   const lines: (string | number | boolean | null)[][] = [['section', 'name', 'value']];
   lines.push(['period', 'days', report.period.days], ['period', 'from', report.period.from]);
@@ -110,5 +104,5 @@ export function complianceReportCsv(report: ComplianceReport): string {
     lines.push(['configuration_change', `${change.timestamp} #${change.seq}`, change.action]);
   }
   lines.push(['report', 'generated_at', report.generated_at]);
-  return `${lines.map((line) => line.map(cell).join(',')).join('\r\n')}\r\n`;
+  return lines.map(csvRow).join('');
 }

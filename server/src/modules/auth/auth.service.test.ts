@@ -78,7 +78,7 @@ describe('sign-in cost does not reveal whether a user exists', () => {
       ids: systemIds,
       trail: audit,
       securityEvents,
-      policy: { enabled: false, maxAttempts: 5, durationMinutes: 15, maxDurationMinutes: 1440 },
+      policy: { enabled: () => false, maxAttempts: 5, durationMinutes: 15, maxDurationMinutes: 1440 },
     });
     const auth = await createAuthService({
       users,
@@ -140,7 +140,7 @@ describe('a locked account', () => {
       number: 0,
     };
     const lockouts = {
-      enabled: true,
+      enabled: () => true,
       reserve: async () => refused,
       registerFailure: async (attempt, _context, events = []) => {
         failures.push({ attempt, reasons: events.map((event) => event.details?.reason) });

@@ -117,13 +117,63 @@ export interface CountLinesTable {
   decided_by: string | null;
   decided_at: string | null;
   updated_at: string;
+  /** The book found when it differed from the snapshot (flag book_changed); null otherwise. */
+  current_book_qty_e3: number | null;
+  /** How a book change was settled (POST /api/count-lines/:id/resolve); null otherwise. */
+  resolution: LineResolution | null;
+  /** The adjustment a resolution decided; null: counted − snapshot book. */
+  adjustment_qty_e3: number | null;
 }
+
+/**
+ * A book change settled: `counted` — the counted quantity is the truth (adjust by counted − current
+ * book); `difference` — the difference found against the snapshot still applies (counted − snapshot).
+ */
+export const LINE_RESOLUTIONS = ['counted', 'difference'] as const;
+export type LineResolution = (typeof LINE_RESOLUTIONS)[number];
 
 export interface CountLineRoundsTable {
   line_id: string;
   round: number;
   counted_qty_e3: number;
   entry_count: number;
+}
+
+/** An approved variance, written once when its session is posted (migration 0015_counting_posting). */
+export interface CountAdjustmentsTable {
+  id: string;
+  /** UNIQUE: one adjustment per line, however often post runs. */
+  line_id: string;
+  session_id: string;
+  item_id: string;
+  location_id: string;
+  lot: string;
+  /** Signed: positive adds to the book, negative takes off. */
+  qty_e3: number;
+  unit_cost_e4: number;
+  value_e4: number;
+  reason_code: string | null;
+  resolution: LineResolution | null;
+  created_at: string;
+}
+
+export const OUTBOX_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/** Messages for the ERP, delivered later by the integration (issue 8). */
+export interface ErpOutboxTable {
+  id: string;
+  topic: string;
+  /** UNIQUE, e.g. `count-adjustment:<line id>`: queued once, recognisable by the ERP on redelivery. */
+  idempotency_key: string;
+  /** JSON text. */
+  payload: string;
+  status: OutboxStatus;
+  attempts: number;
+  next_attempt_at: string;
+  created_at: string;
+  delivered_at: string | null;
+  last_error: string | null;
 }
 
 export type CountSessionRow = Selectable<CountSessionsTable>;

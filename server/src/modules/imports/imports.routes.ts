@@ -4,6 +4,7 @@ import { access, principalOf } from '../../platform/http/access.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
 import { auditContextOf } from '../audit/events.ts';
+import type { FlagUser } from '../flags/flags.service.ts';
 import {
   ImportIdParams,
   ImportJobDetailSchema,
@@ -14,14 +15,24 @@ import {
   ListImportsQuery,
   UploadForm,
 } from './imports.schemas.ts';
-import { type ImportsService, tooLarge, type UploadPart } from './imports.service.ts';
+import {
+  type ImportsService,
+  LARGE_IMPORT_BYTES,
+  largeImportRefused,
+  tooLarge,
+  type UploadPart,
+} from './imports.service.ts';
 
 /** Room for the form fields and multipart boundaries around the file itself. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 
 export function importsRoutes(
   imports: ImportsService,
-  options: { maxBytes: number },
+  options: {
+    maxBytes: number;
+    /** Whether this user may run a bulk operation (the bulk_operations feature flag). */
+    bulkAllowed: (user: FlagUser) => boolean;
+  },
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['imports'];
@@ -73,10 +84,17 @@ export function importsRoutes(
         if (Number.isFinite(length) && length > options.maxBytes + FORM_OVERHEAD_BYTES) {
           throw tooLarge(options.maxBytes);
         }
+        const user = principalOf(request).user;
+        const bulkAllowed = options.bulkAllowed(user);
+        // Refused before reading when the size is declared; otherwise once the file is in.
+        if (!bulkAllowed && Number.isFinite(length) && length > LARGE_IMPORT_BYTES + FORM_OVERHEAD_BYTES) {
+          throw largeImportRefused();
+        }
         const job = await imports.accept(
           request.parts() as AsyncIterable<UploadPart>,
-          principalOf(request).user.id,
+          user.id,
           auditContextOf(request),
+          { bulkAllowed },
         );
         request.log.info({ job_id: job.id, kind: job.kind, size_bytes: job.size_bytes }, 'import queued');
         return reply.status(202).send(job);

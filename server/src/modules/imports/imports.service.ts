@@ -73,7 +73,12 @@ export interface ImportsService {
    * in the background. The job (and, once it commits, its data write) is recorded in the audit
    * trail under `context`, which the queued job keeps.
    */
-  accept(parts: AsyncIterable<UploadPart>, actorId: string, context: AuditContext): Promise<ImportJob>;
+  accept(
+    parts: AsyncIterable<UploadPart>,
+    actorId: string,
+    context: AuditContext,
+    options?: { bulkAllowed?: boolean },
+  ): Promise<ImportJob>;
   list(filter: {
     kind?: ImportKind;
     status?: store.JobStatus;
@@ -248,6 +253,20 @@ function parseOptions(raw: Map<string, string>, complete: boolean): ImportOption
 }
 
 /** @fastify/multipart's own errors, as this API's error shape. */
+/**
+ * An upload larger than this is a bulk operation: it needs the `bulk_operations` feature flag
+ * (on for admins only by default). About 10,000 item rows.
+ */
+export const LARGE_IMPORT_BYTES = 1024 * 1024;
+
+export function largeImportRefused(): AppError {
+  return new AppError(
+    403,
+    'FEATURE_DISABLED',
+    `Files over ${LARGE_IMPORT_BYTES / 1024 / 1024} MiB are a bulk operation, which is not enabled for you (feature flag bulk_operations)`,
+  );
+}
+
 function uploadError(error: unknown, maxBytes: number): unknown {
   const code = (error as { code?: string }).code;
   switch (code) {
@@ -425,7 +444,7 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
   }
 
   return {
-    async accept(parts, actorId, context) {
+    async accept(parts, actorId, context, acceptOptions = {}) {
       if (stopReason !== null)
         throw new AppError(503, 'SHUTTING_DOWN', 'The server is shutting down; try again shortly');
       const id = ids.uuid();
@@ -457,6 +476,8 @@ export function createImportsService(deps: ImportsServiceDeps): ImportsService {
           throw badRequest('file is required: a CSV or XLSX file', [
             { field: 'file', message: 'is required' },
           ]);
+        if (staged.size > LARGE_IMPORT_BYTES && acceptOptions.bulkAllowed === false)
+          throw largeImportRefused();
         if (staged.size === 0) {
           throw new AppError(422, 'EMPTY_FILE', 'The file is empty', [
             { field: 'file', message: 'is empty' },

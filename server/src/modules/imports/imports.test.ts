@@ -689,6 +689,37 @@ describe.each(dialects())('imports on %s', (dialect) => {
     expect(uploadsLeft()).toEqual([]);
   });
 
+  it('treats a file over 1 MiB as a bulk operation: admins only, unless bulk_operations says otherwise', async () => {
+    const supervisor = await app.userWithToken('supervisor');
+    const lines = [ITEMS_HEADER];
+    for (let i = 0; lines.join('\n').length <= 1024 * 1024; i += 1)
+      lines.push(`BULK-${i},Bulk item ${i},,EA,1,,,,,`);
+    const big = { kind: 'items' as const, file: lines.join('\n') };
+    const refused = await upload(big, supervisor.token);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('FEATURE_DISABLED');
+    expect(uploadsLeft()).toEqual([]);
+    // Small files stay open to supervisors.
+    expect(
+      (await upload({ kind: 'items', file: `${ITEMS_HEADER}\nS-1,One,,EA,1,,,,,` }, supervisor.token))
+        .statusCode,
+    ).toBe(202);
+    const byAdmin = await upload(big);
+    expect(byAdmin.statusCode, byAdmin.body).toBe(202);
+    await finished(byAdmin.json().id);
+
+    const extended = await app.server.inject({
+      method: 'PATCH',
+      url: '/api/enterprise/features/bulk_operations',
+      headers: bearer(admin.token),
+      payload: { allowed_roles: ['admin', 'supervisor'] },
+    });
+    expect(extended.statusCode, extended.body).toBe(200);
+    const bySupervisor = await upload(big, supervisor.token);
+    expect(bySupervisor.statusCode).toBe(202);
+    await finished(bySupervisor.json().id);
+  });
+
   it('lets admins and supervisors import; staff and auditors get 403', async () => {
     const supervisor = await app.userWithToken('supervisor');
     const job = await upload(

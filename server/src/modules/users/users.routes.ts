@@ -3,7 +3,9 @@ import { access } from '../../platform/http/access.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
 import { auditContextOf } from '../audit/events.ts';
 import {
+  CounterPageSchema,
   CreateUserBody,
+  ListCountersQuery,
   ListUsersQuery,
   ResetPasswordBody,
   UpdateUserBody,
@@ -31,6 +33,28 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
       async (request) => {
         const { limit = 50, ...rest } = request.query;
         return users.list({ ...rest, limit });
+      },
+    );
+
+    app.get(
+      '/api/counters',
+      {
+        // Supervisors assign counters to locations: they need the active staff, nothing more.
+        config: { access: access.roles('admin', 'supervisor') },
+        schema: {
+          tags,
+          summary: 'Active staff users who can be assigned to count (id, username, display name)',
+          querystring: ListCountersQuery,
+          response: { 200: CounterPageSchema, ...errorResponses(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const { limit = 50, ...rest } = request.query;
+        const page = await users.list({ ...rest, role: 'staff', active: true, limit });
+        return {
+          ...page,
+          items: page.items.map(({ id, username, display_name }) => ({ id, username, display_name })),
+        };
       },
     );
 

@@ -70,3 +70,19 @@ export const ListUsersQuery = Type.Object(
 
 /** Sorted by username. */
 export const UserPageSchema = pageSchema(UserSchema, 'UserPage');
+
+export const ListCountersQuery = Type.Object(
+  {
+    limit: LimitQuery,
+    cursor: CursorQuery,
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/** What a supervisor needs to assign a counter: no role, status or security fields. */
+export const CounterSchema = Type.Object(
+  { id: Type.String(), username: Type.String(), display_name: Type.String() },
+  { title: 'Counter' },
+);
+export const CounterPageSchema = pageSchema(CounterSchema, 'CounterPage');

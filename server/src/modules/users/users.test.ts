@@ -104,6 +104,34 @@ describe.each(dialects())('users on %s', (dialect) => {
     expect(seen.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `counter${i}`));
   });
 
+  it('lists the active counters to supervisors, with nothing but who they are', async () => {
+    for (const [username, role] of [
+      ['counter.a', 'staff'],
+      ['counter.b', 'staff'],
+      ['gone.c', 'staff'],
+      ['boss.d', 'supervisor'],
+    ] as const) {
+      await app.users.create(
+        { username, display_name: username, role, password: STRONG_PASSWORD },
+        SYSTEM_CONTEXT,
+      );
+    }
+    const gone = (await app.users.list({ q: 'gone.c', limit: 1 })).items[0]!;
+    await app.users.update(gone.id, { active: false }, SYSTEM_CONTEXT);
+    const supervisor = await app.userWithToken('supervisor');
+    const get = (url: string, token: string) =>
+      app.server.inject({ method: 'GET', url, headers: bearer(token) });
+
+    const answer = await get('/api/counters', supervisor.token);
+    expect(answer.statusCode, answer.body).toBe(200);
+    const items = answer.json().items as Record<string, unknown>[];
+    expect(items.map((item) => item.username)).toEqual(['counter.a', 'counter.b']);
+    expect(Object.keys(items[0]!).sort()).toEqual(['display_name', 'id', 'username']);
+    expect((await get('/api/counters?q=counter.b', supervisor.token)).json().items).toHaveLength(1);
+    expect((await get('/api/counters', (await app.userWithToken('staff')).token)).statusCode).toBe(403);
+    expect((await get('/api/counters', (await app.userWithToken('auditor')).token)).statusCode).toBe(403);
+  });
+
   it('finds users by username prefix, treating LIKE wildcards literally', async () => {
     await app.users.create(
       { username: 'ab_c', display_name: 'x', role: 'staff', password: STRONG_PASSWORD },

@@ -15,6 +15,7 @@ import type {
 } from '../../modules/audit/audit.store.ts';
 import type { SessionsTable } from '../../modules/auth/auth.store.ts';
 import type {
+  CountAdjustmentsTable,
   CountAssignmentsTable,
   CountClaimsTable,
   CountEntriesTable,
@@ -22,8 +23,10 @@ import type {
   CountLinesTable,
   CountSessionsTable,
   CountSnapshotTable,
+  ErpOutboxTable,
 } from '../../modules/counting/counting.tables.ts';
 import type { CountLocationCompletionsTable } from '../../modules/counting/entries/entries.store.ts';
+import type { FeatureFlagsTable } from '../../modules/flags/flags.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
@@ -69,4 +72,7 @@ export interface Database {
   count_lines: CountLinesTable;
   count_line_rounds: CountLineRoundsTable;
   count_location_completions: CountLocationCompletionsTable;
+  count_adjustments: CountAdjustmentsTable;
+  erp_outbox: ErpOutboxTable;
+  feature_flags: FeatureFlagsTable;
 }

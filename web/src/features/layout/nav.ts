@@ -17,6 +17,18 @@ const EVERYONE = ROLES;
 export const NAV_ITEMS: readonly NavItem[] = [
   { label: 'Home', path: '/', roles: EVERYONE, summary: 'Who you are signed in as, and what you can do.' },
   {
+    label: 'Counting',
+    path: '/counting',
+    roles: ['admin', 'supervisor', 'auditor'],
+    summary: 'Plan stock counts, watch their progress, review variances, approve and post; reports.',
+  },
+  {
+    label: 'Count',
+    path: '/count',
+    roles: ['staff', 'supervisor', 'admin'],
+    summary: 'Count your assigned locations: scan the location, then scan what is there. Works offline.',
+  },
+  {
     label: 'Items',
     path: '/items',
     roles: EVERYONE,
@@ -57,6 +69,12 @@ export const NAV_ITEMS: readonly NavItem[] = [
     path: '/security',
     roles: ['admin', 'auditor'],
     summary: 'Security status and events; for admins, IP lists, locked accounts and sessions.',
+  },
+  {
+    label: 'Feature flags',
+    path: '/flags',
+    roles: ['admin'],
+    summary: 'Switch features on and off, roll them out to a share of users, or target users and roles.',
   },
   {
     label: 'My account',

@@ -121,7 +121,14 @@ describe.each(dialects())('blind mode on %s', (dialect) => {
   /** Queries worth trying per route (the lists with their filters, the lookups with a real code). */
   function queriesFor(url: string): string[] {
     if (url.endsWith('/lines'))
-      return ['', '?has_variance=true', '?status=review', '?status=counted', `?location_id=${data.binB}`];
+      return [
+        '',
+        '?has_variance=true',
+        '?status=review',
+        '?status=counted',
+        '?status=recount',
+        `?location_id=${data.binB}`,
+      ];
     if (url.endsWith('/entries')) return ['', '?mine=true', `?location_id=${data.binA}`];
     if (url.endsWith('/lookup'))
       return [`?barcode=${EAN_SINGLE}`, `?barcode=${EAN_UNKNOWN}`, '?barcode=A-01'];

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { nullable, stringEnum } from '../../../platform/http/openapi.ts';
 import { CursorQuery, LimitQuery, pageSchema } from '../../../platform/http/pagination.ts';
-import { LINE_STATUSES } from '../counting.tables.ts';
+import { LINE_RESOLUTIONS, LINE_STATUSES } from '../counting.tables.ts';
 import { CONFLICT_REASONS } from './entry-input.ts';
 
 const Uuid = Type.String({ format: 'uuid' });
@@ -242,6 +242,16 @@ export const CountLineSchema = Type.Object(
     unit_cost: Type.Optional(Type.Number()),
     variance_qty: Type.Optional(nullable(Type.Number({ description: 'counted − book; null until counted' }))),
     variance_value: Type.Optional(nullable(Type.Number({ description: 'variance_qty × unit_cost' }))),
+    current_book_qty: Type.Optional(
+      nullable(Type.Number({ description: 'The book when it moved after the snapshot (flag book_changed)' })),
+    ),
+    reason_code: Type.Optional(nullable(Type.String())),
+    resolution: Type.Optional(nullable(stringEnum(LINE_RESOLUTIONS))),
+    adjustment_qty: Type.Optional(
+      nullable(Type.Number({ description: 'Set by a resolution; otherwise the adjustment is variance_qty' })),
+    ),
+    decided_by: Type.Optional(nullable(Type.String())),
+    decided_at: Type.Optional(nullable(Timestamp)),
   },
   { title: 'CountLine' },
 );

@@ -265,6 +265,9 @@ export async function ingestEntries(
       decided_by: null,
       decided_at: null,
       updated_at: received,
+      current_book_qty_e3: null,
+      resolution: null,
+      adjustment_qty_e3: null,
     };
     if (!existing) batch.lines.get(sessionId)!.set(lineKey, base);
     delta = { base, isNew: !existing, quantity_e3: 0, entries: 0 };

@@ -5,7 +5,7 @@ import type { Role } from '../../../platform/http/access.ts';
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
 import { decodeCursor, type Page, toPage } from '../../../platform/http/pagination.ts';
 import type { AuditContext } from '../../audit/events.ts';
-import type { CountEntryRow, LineStatus } from '../counting.tables.ts';
+import type { CountEntryRow, LineResolution, LineStatus } from '../counting.tables.ts';
 import type { CountingDeps } from '../counting-deps.ts';
 import {
   assignedPaths,
@@ -57,6 +57,14 @@ export interface CountLine {
   unit_cost?: number;
   variance_qty?: number | null;
   variance_value?: number | null;
+  /** The book when it moved after the snapshot (flag book_changed); null otherwise. */
+  current_book_qty?: number | null;
+  /** The review's decision: reason code, how a book change was settled, the adjustment it set. */
+  reason_code?: string | null;
+  resolution?: LineResolution | null;
+  adjustment_qty?: number | null;
+  decided_by?: string | null;
+  decided_at?: string | null;
 }
 
 export interface LocationCompletion {
@@ -127,6 +135,12 @@ export function toCountLine(
     unit_cost: fromScaled(unitCost, MONEY_SCALE),
     variance_qty: variance === null ? null : qty(variance),
     variance_value: variance === null ? null : fromScaled(valueE4(variance, unitCost), MONEY_SCALE),
+    current_book_qty: row.current_book_qty_e3 === null ? null : qty(Number(row.current_book_qty_e3)),
+    reason_code: row.reason_code,
+    resolution: row.resolution,
+    adjustment_qty: row.adjustment_qty_e3 === null ? null : qty(Number(row.adjustment_qty_e3)),
+    decided_by: row.decided_by,
+    decided_at: row.decided_at,
   };
 }
 
@@ -281,10 +295,12 @@ export function createCountLines(deps: Pick<CountingDeps, 'db' | 'clock' | 'audi
             'This is a blind count: variances are not shown to counters, nor filtered on',
           );
         }
-        if (status !== undefined) {
+        // `recount` lists what a recount asks to be counted again (the counter's own list, shown
+        // as open or counted like the rest); the statuses that tell a count from the book do not.
+        if (status !== undefined && status !== 'recount') {
           if (status !== 'open' && status !== 'counted') {
-            throw badRequest('status can only be open or counted in a blind count', [
-              { field: 'status', message: 'must be open or counted' },
+            throw badRequest('status can only be open, counted or recount in a blind count', [
+              { field: 'status', message: 'must be open, counted or recount' },
             ]);
           }
           counted = status === 'counted';

@@ -195,9 +195,19 @@ describe.each(dialects())('count lines on %s', (dialect) => {
     expect((await lines(staff.token, '?has_variance=true', blind)).json().error.code).toBe('BLIND_MODE');
     expect((await lines(staff.token, '?status=review', blind)).statusCode).toBe(400);
     expect(await linesOk(staff.token, '?status=counted', blind)).toHaveLength(1);
+    // What a recount asks to be counted again is the counter's list: listed, still blind.
+    expect(await linesOk(staff.token, '?status=recount', blind)).toEqual([]);
+    await app.database.db
+      .updateTable('count_lines')
+      .set({ status: 'recount' })
+      .where('session_id', '=', blind)
+      .execute();
+    const [again] = await linesOk(staff.token, '?status=recount', blind);
+    expect(again).toMatchObject({ item_id: line!.item_id, status: 'counted', flags: ['duplicate_serial'] });
+    expect(again).not.toHaveProperty('book_qty');
     // Supervisors see everything.
     const [full] = await linesOk(supervisor.token, '', blind);
-    expect(full).toMatchObject({ book_qty: 4242.125, variance_qty: -4239.125, status: 'review' });
+    expect(full).toMatchObject({ book_qty: 4242.125, variance_qty: -4239.125, status: 'recount' });
   });
 
   it('counts an entire location: uncounted expected lines become zero counts', async () => {

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { access, principalOf } from '../../../platform/http/access.ts';
 import { errorResponses, nullable, stringEnum } from '../../../platform/http/openapi.ts';
 import { auditContextOf } from '../../audit/events.ts';
-import { LINE_STATUSES } from '../counting.tables.ts';
+import { LINE_RESOLUTIONS, LINE_STATUSES } from '../counting.tables.ts';
 import { type CountReview, VARIANCE_REASON_CODES, VARIANCE_REASONS } from './review.service.ts';
 
 const Uuid = Type.String({ format: 'uuid' });
@@ -20,6 +20,15 @@ const LineDecisionSchema = Type.Object({
   decided_by: nullable(Type.String()),
   decided_at: nullable(Type.String({ format: 'date-time' })),
   flags: Type.Array(Type.String()),
+  book_qty: Type.Number({ description: "The snapshot's book quantity" }),
+  current_book_qty: nullable(
+    Type.Number({ description: 'The book found when it changed after the snapshot (flag book_changed)' }),
+  ),
+  counted_qty: nullable(Type.Number()),
+  resolution: nullable(stringEnum(LINE_RESOLUTIONS)),
+  adjustment_qty: nullable(
+    Type.Number({ description: 'The adjustment a resolution decided (signed); null: counted − book' }),
+  ),
 });
 
 const reviewerOf = (request: FastifyRequest) => {
@@ -60,7 +69,7 @@ export function countReviewRoutes(deps: { review: CountReview }): FastifyPluginA
           tags,
           summary: 'Approve a line in review (reason_code required for a non-zero variance)',
           description:
-            '400 `REASON_REQUIRED`; 403 `OWN_COUNT` (you counted it); 409 `SESSION_NOT_IN_REVIEW`, `LINE_NOT_IN_REVIEW`, `LINE_NOT_COUNTED`.',
+            '400 `REASON_REQUIRED`; 403 `OWN_COUNT` (you counted it); 409 `SESSION_NOT_IN_REVIEW`, `LINE_NOT_IN_REVIEW`, `LINE_NOT_COUNTED`, `LINE_BOOK_CHANGED` (resolve it instead).',
           params: IdParams,
           body: Type.Object({ reason_code: Type.Optional(ReasonCode) }, { additionalProperties: false }),
           response: { 200: LineDecisionSchema, ...errorResponses(400, 401, 403, 404, 409) },
@@ -91,13 +100,41 @@ export function countReviewRoutes(deps: { review: CountReview }): FastifyPluginA
     );
 
     app.post(
-      '/api/count-sessions/:id/lines/approve',
+      '/api/count-lines/:id/resolve',
       {
         config: { access: reviewers },
         schema: {
           tags,
           summary:
-            'Approve every line in review matching a filter; lines you counted, or needing a reason, are skipped',
+            'Settle a line whose book changed during the count: keep counted quantity, or keep difference',
+          description:
+            '`keep: counted` — the counted quantity is the truth: adjustment = counted − current book. ' +
+            '`keep: difference` — the difference found against the snapshot applies to the new book: ' +
+            'adjustment = counted − snapshot book. The line becomes approved. 400 `REASON_REQUIRED` (non-zero ' +
+            'adjustment); 403 `OWN_COUNT`; 409 `SESSION_NOT_IN_REVIEW`, `LINE_NOT_BOOK_CHANGED`, `LINE_NOT_COUNTED`.',
+          params: IdParams,
+          body: Type.Object(
+            { keep: stringEnum(LINE_RESOLUTIONS), reason_code: Type.Optional(ReasonCode) },
+            { additionalProperties: false },
+          ),
+          response: { 200: LineDecisionSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request) =>
+        review.resolve(request.params.id, request.body, reviewerOf(request), auditContextOf(request)),
+    );
+
+    app.post(
+      '/api/count-sessions/:id/lines/approve',
+      {
+        // A bulk operation: the bulk_operations feature flag (admins only by default) decides.
+        config: { access: reviewers, flag: 'bulk_operations' },
+        schema: {
+          tags,
+          summary:
+            'Approve every line in review matching a filter; lines you counted, needing a reason, or whose book changed are skipped',
+          description:
+            'A bulk operation: 403 `FEATURE_DISABLED` unless the `bulk_operations` feature flag is on for you (admins only by default).',
           params: IdParams,
           body: Type.Object(
             {
@@ -121,6 +158,7 @@ export function countReviewRoutes(deps: { review: CountReview }): FastifyPluginA
               skipped_own_count: Type.Integer(),
               skipped_reason_required: Type.Integer(),
               skipped_not_counted: Type.Integer(),
+              skipped_book_changed: Type.Integer(),
             }),
             ...errorResponses(400, 401, 403, 404, 409),
           },

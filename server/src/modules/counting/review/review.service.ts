@@ -1,10 +1,12 @@
+import { fromScaled, QUANTITY_SCALE } from '../../../platform/decimal.ts';
 import type { Role } from '../../../platform/http/access.ts';
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
 import type { AuditContext } from '../../audit/events.ts';
-import type { CountLineRow, LineStatus } from '../counting.tables.ts';
+import type { CountLineRow, LineResolution, LineStatus } from '../counting.tables.ts';
 import type { CountingDeps } from '../counting-deps.ts';
 import { lockSession } from '../entries/entries.store.ts';
 import { lineKeyOf } from '../entries/lines.store.ts';
+import { BOOK_CHANGED } from '../posting/posting.service.ts';
 import { parseStoredTolerance, toleranceFor } from '../sessions/tolerance.ts';
 import * as store from './review.store.ts';
 import { NOT_COUNTED } from './submit-decision.ts';
@@ -25,7 +27,14 @@ import { withinTolerance } from './variance-rules.ts';
  *   the same quantity confirms the count (flag recount_confirmed; auto-approved when within
  *   tolerance and the profile allows it, else review); a different one goes to review with the
  *   flag recount_disagrees, both rounds showing in the line's `rounds`. Recount lines not counted
- *   yet stay in recount (and keep the session from being approved).
+ *   yet stay in recount (and keep the session from being approved). A line whose book changed
+ *   always goes to review: a recount does not settle a book change.
+ * - resolve: settles a line flagged book_changed (its book moved after the snapshot) in review:
+ *   keep `counted` — the counted quantity is the truth, adjustment = counted − current book; keep
+ *   `difference` — the difference against the snapshot still applies, adjustment = counted −
+ *   snapshot book. Same rules as approve (reason code for a non-zero adjustment, never one's own
+ *   count); the line becomes approved with its resolution and adjustment. Such a line is not
+ *   approved plainly (409 LINE_BOOK_CHANGED): which book it is adjusted against must be chosen.
  */
 
 export const VARIANCE_REASONS = [
@@ -55,6 +64,19 @@ export interface LineDecisionView {
   decided_by: string | null;
   decided_at: string | null;
   flags: string[];
+  /** The snapshot's book. */
+  book_qty: number;
+  /** The book found when it moved after the snapshot; null while it has not. */
+  current_book_qty: number | null;
+  counted_qty: number | null;
+  resolution: LineResolution | null;
+  /** The adjustment a resolution decided; null without one (posting uses counted − book). */
+  adjustment_qty: number | null;
+}
+
+export interface ResolveInput {
+  keep: LineResolution;
+  reason_code?: string;
 }
 
 export interface BulkApproveFilter {
@@ -69,6 +91,8 @@ export interface BulkApproveResult {
   skipped_own_count: number;
   skipped_reason_required: number;
   skipped_not_counted: number;
+  /** Lines whose book changed: each is resolved on its own. */
+  skipped_book_changed: number;
 }
 
 export interface CountReview {
@@ -94,6 +118,12 @@ export interface CountReview {
     sessionId: string,
     context: AuditContext,
   ): Promise<{ confirmed: number; disagreed: number; still_open: number }>;
+  resolve(
+    lineId: string,
+    input: ResolveInput,
+    reviewer: Reviewer,
+    context: AuditContext,
+  ): Promise<LineDecisionView>;
 }
 
 const REVIEWABLE: readonly LineStatus[] = ['review', 'counted'];
@@ -113,6 +143,16 @@ const ownCount = () =>
     'You counted this line: someone else must approve it (segregation of duties)',
   );
 
+const qty = (e3: number | null) => (e3 === null ? null : fromScaled(Number(e3), QUANTITY_SCALE));
+
+const hasBookChanged = (line: Pick<CountLineRow, 'flags'>) =>
+  (JSON.parse(line.flags) as string[]).includes(BOOK_CHANGED);
+
+const reasonRequired = (what: string) =>
+  new AppError(400, 'REASON_REQUIRED', `A reason code is required to approve a non-zero ${what}`, [
+    { field: 'reason_code', message: `is required when the ${what} is not zero` },
+  ]);
+
 function view(line: CountLineRow): LineDecisionView {
   return {
     id: line.id,
@@ -123,6 +163,11 @@ function view(line: CountLineRow): LineDecisionView {
     decided_by: line.decided_by,
     decided_at: line.decided_at,
     flags: JSON.parse(line.flags) as string[],
+    book_qty: qty(line.book_qty_e3)!,
+    current_book_qty: qty(line.current_book_qty_e3),
+    counted_qty: qty(line.counted_qty_e3),
+    resolution: line.resolution,
+    adjustment_qty: qty(line.adjustment_qty_e3),
   };
 }
 
@@ -155,16 +200,16 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
             'Nobody counted this line: reject it to order a recount',
           );
         }
-        if (await store.countedLine(trx, line, reviewer.id)) throw ownCount();
-        const variance = varianceOf(line);
-        if (variance !== 0 && !input.reason_code) {
+        if (hasBookChanged(line)) {
           throw new AppError(
-            400,
-            'REASON_REQUIRED',
-            'A reason code is required to approve a non-zero variance',
-            [{ field: 'reason_code', message: 'is required when the variance is not zero' }],
+            409,
+            'LINE_BOOK_CHANGED',
+            'The book of this line changed during the count: resolve it (keep counted or keep difference) instead',
           );
         }
+        if (await store.countedLine(trx, line, reviewer.id)) throw ownCount();
+        const variance = varianceOf(line);
+        if (variance !== 0 && !input.reason_code) throw reasonRequired('variance');
         const now = clock.now().toISOString();
         const change = {
           status: 'approved' as const,
@@ -257,6 +302,7 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
           skipped_own_count: 0,
           skipped_reason_required: 0,
           skipped_not_counted: 0,
+          skipped_book_changed: 0,
         };
         const now = clock.now().toISOString();
         const ids: string[] = [];
@@ -269,6 +315,7 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
             const variance = varianceOf(line);
             if (maxE3 !== undefined && Math.abs(variance) > maxE3) continue;
             if (line.counted_qty_e3 === null) result.skipped_not_counted += 1;
+            else if (hasBookChanged(line)) result.skipped_book_changed += 1;
             else if (mine.has(lineKeyOf(line))) result.skipped_own_count += 1;
             else if (variance !== 0 && !input.reason_code) result.skipped_reason_required += 1;
             else ids.push(line.id);
@@ -334,9 +381,14 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
                 entries_without_serial: 0,
                 same_counter_twice: false,
                 duplicate_serial: false,
-                book_changed: false,
+                book_changed: flags.includes(BOOK_CHANGED),
               };
-              if (session.mode !== 'strict' && tolerance.auto_approve && withinTolerance(tolerance, facts)) {
+              if (
+                session.mode !== 'strict' &&
+                !flags.includes(BOOK_CHANGED) &&
+                tolerance.auto_approve &&
+                withinTolerance(tolerance, facts)
+              ) {
                 status = 'auto_approved';
               }
             } else {
@@ -354,6 +406,68 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
           details: out,
         });
         return out;
+      });
+    },
+
+    async resolve(lineId, input, reviewer, context) {
+      if (!UUID.test(lineId)) throw notFound('Count line');
+      return audit.transaction(context, async (trx, record) => {
+        const found = await store.findLine(trx, lineId);
+        if (!found) throw notFound('Count line');
+        const session = await lockSession(trx, found.session_id);
+        if (!session) throw notFound('Count session');
+        if (session.status !== 'review') throw notInReview(session.status);
+        const line = (await store.findLine(trx, lineId))!;
+        if (line.status !== 'review' || !hasBookChanged(line)) {
+          throw new AppError(
+            409,
+            'LINE_NOT_BOOK_CHANGED',
+            line.status !== 'review'
+              ? `The line is ${line.status}: only a line in review whose book changed is resolved`
+              : 'The book of this line did not change during the count: approve or reject it instead',
+          );
+        }
+        if (line.counted_qty_e3 === null) {
+          throw new AppError(
+            409,
+            'LINE_NOT_COUNTED',
+            'Nobody counted this line: reject it to order a recount',
+          );
+        }
+        if (await store.countedLine(trx, line, reviewer.id)) throw ownCount();
+        const counted = Number(line.counted_qty_e3);
+        const snapshotBook = Number(line.book_qty_e3);
+        // Flagged lines always carry the book found; the snapshot's is the fallback of a line
+        // flagged by hand.
+        const currentBook =
+          line.current_book_qty_e3 === null ? snapshotBook : Number(line.current_book_qty_e3);
+        const adjustment = input.keep === 'counted' ? counted - currentBook : counted - snapshotBook;
+        if (adjustment !== 0 && !input.reason_code) throw reasonRequired('adjustment');
+        const now = clock.now().toISOString();
+        const change = {
+          status: 'approved' as const,
+          resolution: input.keep,
+          adjustment_qty_e3: adjustment,
+          reason_code: input.reason_code ?? null,
+          decided_by: reviewer.id,
+          decided_at: now,
+        };
+        await store.decideLine(trx, line.id, change, now);
+        record({
+          type: 'DATA_UPDATE',
+          action: 'count_line.resolve',
+          resource: { type: 'count_line', id: line.id },
+          details: {
+            session_id: line.session_id,
+            keep: input.keep,
+            book_qty_e3: snapshotBook,
+            current_book_qty_e3: currentBook,
+            counted_qty_e3: counted,
+            adjustment_qty_e3: adjustment,
+            reason_code: change.reason_code,
+          },
+        });
+        return view({ ...line, ...change, updated_at: now });
       });
     },
   };

@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
-import type { CountLineRow, LineStatus } from '../counting.tables.ts';
+import type { CountLineRow, LineResolution, LineStatus } from '../counting.tables.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -39,8 +39,12 @@ export async function decisionPage(
 }
 
 /**
- * Entry facts per (line key, round, counter), only where one is notable: a counter with more than
- * one live entry, or live entries without serial. One grouped query for the whole session.
+ * Per line, round and counter: the counter's separate visits to the line, and their entries
+ * without a serial. A visit is a run of the counter's entries (in the order they were counted) at
+ * one location: scanning a shelf item by item is one visit however many entries it makes, while
+ * coming back to the shelf after counting elsewhere — and counting the line again — is a second
+ * (the double count the `duplicate_count` flag warns of). Only lines with more than one visit or
+ * an entry without a serial are returned.
  */
 export async function entryAnomalies(
   db: Db,
@@ -52,31 +56,44 @@ export async function entryAnomalies(
     lot: string;
     round: number;
     counted_by: string;
-    n: number;
+    visits: number;
     no_serial: number;
   }[]
 > {
-  const rows = await db
-    .selectFrom('count_entries')
-    .select([
-      'location_id',
-      'lot',
-      'round',
-      'counted_by',
-      sql<string>`item_id`.as('item_id'),
-      sql<number>`count(*)`.as('n'),
-      sql<number>`sum(case when serial is null then 1 else 0 end)`.as('no_serial'),
-    ])
-    .where('session_id', '=', sessionId)
-    .where('voided_at', 'is', null)
-    .where('item_id', 'is not', null)
-    .groupBy(['location_id', 'item_id', 'lot', 'round', 'counted_by'])
-    .having(sql<boolean>`count(*) > 1 or sum(case when serial is null then 1 else 0 end) > 0`)
-    .execute();
-  return rows.map((row) => ({
+  const result = await sql<{
+    location_id: string;
+    item_id: string;
+    lot: string;
+    round: number | string;
+    counted_by: string;
+    visits: number | string;
+    no_serial: number | string;
+  }>`
+    with ordered as (
+      select location_id, item_id, lot, round, counted_by, serial, counted_at, id,
+        case when lag(location_id) over (partition by counted_by order by counted_at, id) = location_id
+          then 0 else 1 end as starts_visit
+      from count_entries
+      where session_id = ${sessionId} and voided_at is null
+    ), visited as (
+      select location_id, item_id, lot, round, counted_by, serial,
+        sum(starts_visit) over (
+          partition by counted_by order by counted_at, id rows between unbounded preceding and current row
+        ) as visit
+      from ordered
+    )
+    select location_id, item_id, lot, round, counted_by,
+      count(distinct visit) as visits,
+      sum(case when serial is null then 1 else 0 end) as no_serial
+    from visited
+    where item_id is not null
+    group by location_id, item_id, lot, round, counted_by
+    having count(distinct visit) > 1 or sum(case when serial is null then 1 else 0 end) > 0
+  `.execute(db);
+  return result.rows.map((row) => ({
     ...row,
     round: Number(row.round),
-    n: Number(row.n),
+    visits: Number(row.visits),
     no_serial: Number(row.no_serial),
   }));
 }
@@ -159,6 +176,8 @@ export interface LineDecision {
   round?: number;
   counted_qty_e3?: number | null;
   entry_count?: number;
+  resolution?: LineResolution | null;
+  adjustment_qty_e3?: number | null;
 }
 
 export async function decideLine(db: Db, id: string, change: LineDecision, now: string): Promise<void> {

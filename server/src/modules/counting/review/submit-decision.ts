@@ -3,6 +3,7 @@ import type { Database } from '../../../platform/db/schema.ts';
 import type { JsonObject } from '../../audit/events.ts';
 import type { CountSessionRow, LineStatus } from '../counting.tables.ts';
 import { lineKeyOf } from '../entries/lines.store.ts';
+import { flagMovedBook } from '../posting/posting.service.ts';
 import { parseStoredTolerance, toleranceFor } from '../sessions/tolerance.ts';
 import * as store from './review.store.ts';
 import { decide, type LineFacts, riskFlags } from './variance-rules.ts';
@@ -21,6 +22,9 @@ const PAGE = 1000;
  *   `decide()` with the line's tolerance (tolerance.ts toleranceFor with the item's ABC class) and
  *   recountFirst = true: within tolerance → auto_approved (or counted when the profile does not
  *   auto-approve: a reviewer approves it), outside on round 1 → recount, else review.
+ * - A line whose book moved since the snapshot (its stock level now, 0 without a row, differs
+ *   from the snapshot's book) gets the flag `book_changed` and the book found, and goes to review
+ *   whatever the tolerance says (posting/posting.service.ts flagMovedBook; variance-rules decide).
  * - A line never counted (counted_qty null): it is NOT zeroed — only "count entire location" says a
  *   location was empty — so it goes to review with the flag `not_counted`; the reviewer orders a
  *   recount (reject) or approves the full shortage with a reason.
@@ -35,11 +39,14 @@ export async function decideSubmittedLines(
   now: string,
 ): Promise<JsonObject> {
   const profile = parseStoredTolerance(session.tolerance);
+  // First the book: a line whose stock level moved after the snapshot carries book_changed (and
+  // the book found) into the decision below, which sends it to review whatever the tolerance.
+  const bookChanged = await flagMovedBook(trx, session.id, now, false);
   const anomalies = new Map<string, { twice: boolean; noSerial: number }>();
   for (const row of await store.entryAnomalies(trx, session.id)) {
     const key = `${lineKeyOf(row)}\u0000${row.round}`;
     const fact = anomalies.get(key) ?? { twice: false, noSerial: 0 };
-    if (row.n > 1) fact.twice = true;
+    if (row.visits > 1) fact.twice = true;
     fact.noSerial += row.no_serial;
     anomalies.set(key, fact);
   }
@@ -94,5 +101,5 @@ export async function decideSubmittedLines(
     await store.setDecisions(trx, groups, now);
     if (page.length < PAGE) break;
   }
-  return { line_decisions: counts };
+  return { line_decisions: counts, book_changed: bookChanged };
 }

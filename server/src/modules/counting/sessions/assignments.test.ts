@@ -247,6 +247,7 @@ describe.each(dialects())('count assignments on %s', (dialect) => {
         location_kind: 'bin',
         path_codes: ['Z1', 'A01'],
         assigned_at: expect.any(String),
+        recount_lines: 0,
         claim: {
           user_id: f.users.staff2.id,
           display_name: 'Test lee',

@@ -1,8 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 import { AppError } from '../../../platform/http/errors.ts';
-import type { JsonObject } from '../../audit/events.ts';
+import { systemIds } from '../../../platform/ids.ts';
+import type { AuditContext, JsonObject } from '../../audit/events.ts';
 import type { CountSessionRow, SessionStatus } from '../counting.tables.ts';
+import type { CountingDeps } from '../counting-deps.ts';
+import {
+  flagBookBeforeApprove,
+  writeAdjustments as postAdjustments,
+  refuseMovedBook,
+} from '../posting/posting.service.ts';
 import { decideSubmittedLines } from '../review/submit-decision.ts';
 
 /**
@@ -57,12 +64,35 @@ export async function decideLineStatuses(
 }
 
 /**
- * POST — write the adjustments of approved variances to the ERP outbox, exactly once (issue 6,
- * item 12). The status change to `posted` in the same transaction is what makes it once.
+ * APPROVE, before its transaction — lines whose book moved since they were decided go back to
+ * review with the flag book_changed, committed, and the approval is refused with 409
+ * BOOK_CHANGED naming how many (posting/posting.service.ts flagBookBeforeApprove).
  */
-export async function writeAdjustments(
-  _trx: Kysely<Database>,
-  _session: CountSessionRow,
-): Promise<JsonObject> {
-  return {};
+export async function checkBookBeforeApprove(
+  deps: Pick<CountingDeps, 'audit' | 'clock'>,
+  sessionId: string,
+  context: AuditContext,
+): Promise<void> {
+  await flagBookBeforeApprove(deps, sessionId, context);
+}
+
+/**
+ * APPROVE, inside its transaction — a book that moved between the check above and this
+ * transaction refuses the approval (409 BOOK_CHANGED); nothing of it is kept.
+ */
+export async function refuseBookChangedAtApprove(
+  trx: Kysely<Database>,
+  session: CountSessionRow,
+): Promise<void> {
+  await refuseMovedBook(trx, session.id);
+}
+
+/**
+ * POST — write the adjustments of approved variances and their ERP outbox messages, exactly once
+ * (issue 6, item 12): only the step that won the version-checked change to `posted` gets here, in
+ * that change's transaction; the UNIQUE line and idempotency keys are the backstop. Ids come from
+ * the system generator: the hook has no deps of its own, and nothing tests an id's value.
+ */
+export async function writeAdjustments(trx: Kysely<Database>, session: CountSessionRow): Promise<JsonObject> {
+  return postAdjustments(trx, session, { ids: systemIds, now: session.posted_at ?? session.updated_at });
 }

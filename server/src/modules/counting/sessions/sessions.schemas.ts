@@ -172,6 +172,34 @@ export const CountSessionDetailSchema = Type.Object(
       assignments: Type.Integer({ description: 'Counter-location pairs' }),
       assigned_locations: Type.Integer(),
       counters: Type.Integer(),
+      by_location: Type.Array(
+        Type.Object({
+          location_id: Uuid,
+          location_code: Type.String(),
+          location_name: Type.String(),
+          lines_total: Type.Integer(),
+          lines_counted: Type.Integer(),
+        }),
+        { description: 'Counted and total lines per location holding lines, by code; the first 500' },
+      ),
+      by_location_truncated: Type.Boolean({ description: 'More locations than by_location lists' }),
+      variance: Type.Optional(
+        Type.Object(
+          {
+            lines_with_variance: Type.Integer(),
+            quantity_positive: Type.String(),
+            quantity_negative: Type.String(),
+            quantity_net: Type.String(),
+            value_positive: Type.String(),
+            value_negative: Type.String(),
+            value_net: Type.String(),
+          },
+          {
+            description:
+              'Variance so far over the counted lines (exact decimal strings, gains and losses apart); omitted for staff in a blind session',
+          },
+        ),
+      ),
     }),
   },
   { title: 'CountSessionDetail' },
@@ -326,6 +354,9 @@ export const MyAssignmentSchema = Type.Object(
     warehouse_id: Type.String(),
     ...locationFields,
     assigned_at: Timestamp,
+    recount_lines: Type.Integer({
+      description: 'Lines under the location waiting for a recount (the session is then in review)',
+    }),
     claim: nullable(ClaimStateSchema),
   },
   { title: 'MyCountAssignment', description: 'claim: the live claim on the location, null when free' },

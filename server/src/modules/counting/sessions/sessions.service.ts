@@ -13,13 +13,16 @@ import {
   type SessionStatus,
 } from '../counting.tables.ts';
 import type { CountingDeps } from '../counting-deps.ts';
+import { type LiveProgress, liveProgress } from '../reports/progress.ts';
 import * as claimsStore from './claims.store.ts';
 import {
   canTransition,
+  checkBookBeforeApprove,
   decideLineStatuses,
   illegalTransition,
   type LifecycleAction,
   PENDING_LINE_STATUSES,
+  refuseBookChangedAtApprove,
   TRANSITIONS,
   writeAdjustments,
 } from './lifecycle.ts';
@@ -73,6 +76,11 @@ export interface SessionProgress {
   assignments: number;
   assigned_locations: number;
   counters: number;
+  /** Counted/total lines per location (reports/progress.ts), by location code. */
+  by_location: LiveProgress['by_location'];
+  by_location_truncated: boolean;
+  /** Variance of the lines counted so far; omitted for staff in a blind session. */
+  variance?: LiveProgress['variance'];
 }
 
 export interface CountSessionDetail extends CountSession {
@@ -147,6 +155,8 @@ export interface MyAssignment extends LocationRef {
   session_status: SessionStatus;
   warehouse_id: string;
   assigned_at: string;
+  /** Lines under the location waiting for a recount (the session is then in review). */
+  recount_lines: number;
   claim: ClaimState | null;
 }
 
@@ -235,6 +245,8 @@ export interface CountSessionsDeps extends CountingDeps {
 /** Roles a counter may have. */
 const COUNTER_ROLES: readonly Role[] = ['staff', 'supervisor'];
 const ASSIGNABLE_STATUSES: readonly SessionStatus[] = ['draft', 'counting'];
+/** Counting, and review while recounts are counted. */
+const CLAIMABLE_STATUSES: readonly SessionStatus[] = ['counting', 'review'];
 /** Pairs one assign request may name. */
 const MAX_PAIRS = 2000;
 
@@ -280,7 +292,7 @@ function notCounting(status: SessionStatus): AppError {
   return new AppError(
     409,
     'SESSION_NOT_COUNTING',
-    `Locations can be claimed only while the session is counting; it is ${status}`,
+    `Locations can be claimed only while the session is counting (or in review, for recounts); it is ${status}`,
   );
 }
 
@@ -533,6 +545,7 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
             `${pending} ${pending === 1 ? 'line is' : 'lines are'} still pending (open, counted, recount or review): decide ${pending === 1 ? 'it' : 'them'} before approving the session`,
           );
         }
+        await refuseBookChangedAtApprove(trx, after);
       }
       if (action === 'post') Object.assign(details, await writeAdjustments(trx, after));
       if (action === 'cancel') details.reason = changes.cancel_reason ?? null;
@@ -630,6 +643,7 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
         counted += figures.counted;
         if (status in byStatus) byStatus[status as LineStatus] = figures.lines;
       }
+      const live = await liveProgress(db, id, { seesBook: seesBook(row, viewer.role) });
       const progress: SessionProgress = {
         snapshot_size: counts.snapshotSize,
         lines_total: total,
@@ -637,8 +651,11 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
         assignments: counts.assignments,
         assigned_locations: counts.assignedLocations,
         counters: counts.counters,
+        by_location: live.by_location,
+        by_location_truncated: live.by_location_truncated,
       };
       if (seesBook(row, viewer.role)) progress.lines_by_status = byStatus;
+      if (live.variance) progress.variance = live.variance;
       return { ...toSession(row, viewer), progress };
     },
 
@@ -733,7 +750,10 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
 
     start: (id, input, context) => transition('start', id, input, context),
     submit: (id, input, context) => transition('submit', id, input, context),
-    approve: (id, input, context) => transition('approve', id, input, context),
+    approve: async (id, input, context) => {
+      await checkBookBeforeApprove({ audit, clock }, id, context);
+      return transition('approve', id, input, context);
+    },
     post: (id, input, context) => transition('post', id, input, context),
     cancel: (id, input, context) => transition('cancel', id, input, context),
 
@@ -880,7 +900,6 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
         : undefined;
       const rows = await store.listMyAssignments(db, {
         userId: viewer.id,
-        statuses: ['counting'],
         ...(filter.session_id ? { sessionId: filter.session_id } : {}),
         now: clock.now().toISOString(),
         ...(after ? { after } : {}),
@@ -901,6 +920,7 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
           location_kind: row.location_kind,
           path_codes: row.path_codes,
           assigned_at: row.assigned_at,
+          recount_lines: Number(row.recount_lines),
           claim:
             row.claim_user_id && row.claimed_at && row.heartbeat_at && row.claim_expires_at
               ? {
@@ -927,7 +947,17 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
         if (!session) throw sessionNotFound();
         const location = (await store.findLocations(trx, [locationId])).get(locationId);
         if (!location) throw notFound('Location');
-        if (session.status !== 'counting') throw notCounting(session.status);
+        if (!CLAIMABLE_STATUSES.includes(session.status)) throw notCounting(session.status);
+        if (
+          session.status === 'review' &&
+          (await store.recountLinesUnder(trx, sessionId, location.path)) === 0
+        ) {
+          throw new AppError(
+            409,
+            'NOTHING_TO_RECOUNT',
+            `Nothing under location ${location.code} waits for a recount in session ${session.name}`,
+          );
+        }
         if (!(await locationInScope(trx, session, locationId))) {
           throw new AppError(
             409,
@@ -999,6 +1029,9 @@ export function createCountSessions(deps: CountSessionsDeps): CountSessions {
         if (!session) throw sessionNotFound();
         const location = (await store.findLocations(trx, [locationId])).get(locationId);
         if (!location) throw notFound('Location');
+        // A posted session is immutable: every write on it is a 409, even one with nothing to do.
+        if (session.status === 'posted')
+          throw new AppError(409, 'SESSION_POSTED', 'The session is posted: nothing in it changes any more');
         const current = await claimsStore.lockClaim(trx, sessionId, locationId);
         if (!current) return;
         const byHolder = current.user_id === viewer.id;

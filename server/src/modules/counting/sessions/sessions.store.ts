@@ -376,6 +376,8 @@ export interface MyAssignmentView {
   location_kind: string;
   location_path: string;
   assigned_at: string;
+  /** Lines ordered for a recount under the location (its subtree). */
+  recount_lines: number | string;
   claim_user_id: string | null;
   claim_display_name: string | null;
   claimed_at: string | null;
@@ -385,7 +387,6 @@ export interface MyAssignmentView {
 
 export interface MyAssignmentFilter {
   userId: string;
-  statuses: readonly SessionStatus[];
   sessionId?: string;
   /** Claims that expired at or before this time are shown as none. */
   now: string;
@@ -394,8 +395,18 @@ export interface MyAssignmentFilter {
   limit: number;
 }
 
-/** A user's assigned locations with the current (live) claim on each. */
+/**
+ * A user's assigned locations with the current (live) claim on each: those of sessions that are
+ * counting, and of sessions in review where lines under the location wait for a recount.
+ */
 export async function listMyAssignments(db: Db, filter: MyAssignmentFilter): Promise<MyAssignmentView[]> {
+  // Correlated on the outer a (assignment) and l (its location). Paths hold only hex ids, '-'
+  // and '/': no LIKE wildcard to escape.
+  const recountLines = sql<number | string>`(
+    select count(*) from count_lines rl
+    join locations rloc on rloc.id = rl.location_id
+    where rl.session_id = a.session_id and rl.status = 'recount' and rloc.path like l.path || '%'
+  )`;
   let query = db
     .selectFrom('count_assignments as a')
     .innerJoin('count_sessions as s', 's.id', 'a.session_id')
@@ -419,6 +430,7 @@ export async function listMyAssignments(db: Db, filter: MyAssignmentFilter): Pro
       'l.kind as location_kind',
       'l.path as location_path',
       'a.assigned_at',
+      recountLines.as('recount_lines'),
       'c.user_id as claim_user_id',
       'cu.display_name as claim_display_name',
       'c.claimed_at',
@@ -426,7 +438,12 @@ export async function listMyAssignments(db: Db, filter: MyAssignmentFilter): Pro
       'c.expires_at as claim_expires_at',
     ])
     .where('a.user_id', '=', filter.userId)
-    .where('s.status', 'in', filter.statuses)
+    .where((eb) =>
+      eb.or([
+        eb('s.status', '=', 'counting'),
+        eb.and([eb('s.status', '=', 'review'), eb(recountLines, '>', 0)]),
+      ]),
+    )
     .orderBy('a.session_id', 'desc')
     .orderBy('l.code')
     .limit(filter.limit);
@@ -459,4 +476,18 @@ export async function claimedLocationsUnder(
     .where('l.path', 'like', `${path}%`)
     .execute();
   return rows.map((row) => row.location_id);
+}
+
+/** Lines waiting for a recount under a location (its subtree). */
+export async function recountLinesUnder(db: Db, sessionId: string, locationPath: string): Promise<number> {
+  // Paths hold only hex ids, '-' and '/': no LIKE wildcard to escape.
+  const row = await db
+    .selectFrom('count_lines as ln')
+    .innerJoin('locations as l', 'l.id', 'ln.location_id')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('ln.session_id', '=', sessionId)
+    .where('ln.status', '=', 'recount')
+    .where('l.path', 'like', `${locationPath}%`)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -125,7 +125,8 @@ export function createIpLists(deps: {
   logger: Logger;
   trail: AuditTrail;
   mode: IpFilterMode;
-  enabled: boolean;
+  /** Asked on every check: ENTERPRISE_SECURITY_ENABLED and the enterprise_security flag. */
+  enabled: () => boolean;
   refreshSeconds?: number;
 }): IpLists {
   const { db, clock, ids, logger, trail, mode, enabled } = deps;
@@ -159,7 +160,7 @@ export function createIpLists(deps: {
   /** Refuses a change that would block the caller's own address, unless they say `force`. */
   function guardSelf(next: readonly store.IpListRow[], context: AuditContext, force: boolean | undefined) {
     const caller = context.actor.ip_address;
-    if (force || !caller || !enabled) return;
+    if (force || !caller || !enabled()) return;
     const now = clock.now().getTime();
     if (fresh().decide(caller, mode).allowed && !new Snapshot(next, now).decide(caller, mode).allowed) {
       throw new AppError(
@@ -191,7 +192,7 @@ export function createIpLists(deps: {
 
   return {
     check(ip) {
-      if (!enabled) return { allowed: true };
+      if (!enabled()) return { allowed: true };
       return fresh().decide(ip, mode);
     },
 
@@ -200,7 +201,7 @@ export function createIpLists(deps: {
       const rows = (await store.allEntries(db)).filter((row) => !row.expires_at || row.expires_at > now);
       return {
         mode,
-        enabled,
+        enabled: enabled(),
         whitelist: rows.filter((row) => row.list_type === 'whitelist').map(toEntry),
         blacklist: rows.filter((row) => row.list_type === 'blacklist').map(toEntry),
       };

@@ -141,7 +141,7 @@ describe.each(dialects())('IP lists on %s', (dialect) => {
       logger: pino({ level: 'silent' }),
       trail: app.audit.trail,
       mode: 'blacklist',
-      enabled: true,
+      enabled: () => true,
     });
     await other.start();
     try {

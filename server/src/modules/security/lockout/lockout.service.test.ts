@@ -43,7 +43,7 @@ describe.each(dialects())('lockout service on %s', (dialect) => {
       ids: systemIds,
       trail,
       securityEvents,
-      policy: { enabled: true, maxAttempts: 3, durationMinutes: 15, maxDurationMinutes: 24 * 60 },
+      policy: { enabled: () => true, maxAttempts: 3, durationMinutes: 15, maxDurationMinutes: 24 * 60 },
     });
     reported = [];
     lockouts.onAddressAbuse((ip) => {

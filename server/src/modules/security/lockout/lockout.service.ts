@@ -49,7 +49,8 @@ import * as store from './lockout.store.ts';
  */
 
 export interface LockoutPolicy {
-  enabled: boolean;
+  /** Asked on every sign-in: ENTERPRISE_SECURITY_ENABLED and the enterprise_security flag. */
+  enabled: () => boolean;
   /** MAX_LOGIN_ATTEMPTS: failures per run, for an account and for a trusted device. */
   maxAttempts: number;
   /** LOCKOUT_DURATION_MINUTES: the first lockout's length, and the length of a failure run. */
@@ -119,7 +120,8 @@ export interface LockedAccount {
 }
 
 export interface Lockouts {
-  readonly enabled: boolean;
+  /** Whether lockouts apply now. */
+  enabled(): boolean;
   /**
    * Before verifying anything: one atomic step that checks the lock and takes a try. `userId`:
    * the active user with this name, if any; `deviceToken`: the `sv_device` cookie, if sent.
@@ -282,7 +284,7 @@ export function createLockouts(deps: {
 
     async reserve({ username, userId, deviceToken, ip }) {
       const key = accountKey(username);
-      if (!enabled)
+      if (!enabled())
         return { allowed: true, tracked: false, accountKey: key, userId, device: null, number: 0 };
       const now = clock.now().getTime();
       const reservation = { now: iso(now), windowStart: iso(now - windowMs), maxAttempts };
@@ -316,7 +318,8 @@ export function createLockouts(deps: {
     async registerFailure(attempt, context, events = []) {
       const outcome = await trail.transaction(context, async (trx, record): Promise<FailureOutcome> => {
         for (const event of events) record(event);
-        if (!enabled || !attempt.tracked || !attempt.allowed) return { locked: false, abusiveAddress: null };
+        if (!enabled() || !attempt.tracked || !attempt.allowed)
+          return { locked: false, abusiveAddress: null };
         const now = clock.now().getTime();
         const lock = attempt.device
           ? await failDevice(trx, attempt, attempt.device, now)
@@ -330,14 +333,14 @@ export function createLockouts(deps: {
     },
 
     async release(attempt) {
-      if (!enabled || !attempt.tracked || !attempt.allowed) return;
+      if (!enabled() || !attempt.tracked || !attempt.allowed) return;
       const now = clock.now().toISOString();
       if (attempt.device) await store.releaseDeviceTry(db, attempt.device.id, now);
       else await store.releaseAccountTry(db, attempt.accountKey, now);
     },
 
     async registerSuccess(trx, attempt) {
-      if (!enabled || !attempt.tracked || attempt.userId === null) return null;
+      if (!enabled() || !attempt.tracked || attempt.userId === null) return null;
       const now = clock.now().getTime();
       const nowIso = iso(now);
       const expiresAt = iso(now + TRUSTED_DEVICE_DAYS * DAY_MS);
