@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as store from '../../server/src/modules/security/ip-lists/ip-lists.store.ts';
 import { IpMatcher, parseCidr } from '../../server/src/modules/security/ip-lists/ip-match.ts';
+import { bumpCacheVersion } from '../../server/src/platform/db/cache-versions.ts';
 import { openDb } from '../../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../../server/src/platform/db/migrator.ts';
 
@@ -94,7 +95,7 @@ export async function seedBlacklist(sqliteFile: string, cidrs: readonly string[]
           expires_at: null,
         });
       }
-      await store.bumpVersion(trx, now);
+      await bumpCacheVersion(trx, store.CACHE_NAME, now);
     });
   } finally {
     await handle.close();

@@ -3,9 +3,8 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SYSTEM_CONTEXT } from '../../server/src/modules/audit/events.ts';
-import { createStockLevelsService } from '../../server/src/modules/stock-levels/stock-levels.service.ts';
-import { systemIds } from '../../server/src/platform/ids.ts';
 import { bearer } from '../../server/test/helpers/test-app.ts';
+import { setBookQuantities } from './book-quantities.ts';
 import {
   ADMIN,
   browserSkipReason,
@@ -94,29 +93,11 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: the counter’s scr
       barcodes: [{ barcode: 'PAINT-1' }],
     });
 
-    const stockLevels = createStockLevelsService({
-      db: h.app.database.db,
-      clock: h.app.clock,
-      ids: systemIds,
-      audit: h.app.audit.trail,
-    });
-    const asOf = h.app.clock.now().toISOString();
-    const level = (item_id: string, location_id: string, quantity: number) => ({
-      item_id,
-      location_id,
-      lot: null,
-      quantity_e3: quantity * 1000,
-      source: 'erp' as const,
-      as_of: asOf,
-    });
-    await stockLevels.upsert(
-      [
-        level(ids.widget, ids.binA, BOOK_WIDGET_A),
-        level(ids.gadget, ids.binA, BOOK_GADGET_A),
-        level(ids.widget, ids.binB, BOOK_WIDGET_B),
-      ],
-      SYSTEM_CONTEXT,
-    );
+    await setBookQuantities(h.app, [
+      [ids.widget, ids.binA, BOOK_WIDGET_A],
+      [ids.gadget, ids.binA, BOOK_GADGET_A],
+      [ids.widget, ids.binB, BOOK_WIDGET_B],
+    ]);
 
     sessionId = (
       await call('POST', '/api/count-sessions', {

@@ -2,10 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SYSTEM_CONTEXT } from '../../server/src/modules/audit/events.ts';
-import { createStockLevelsService } from '../../server/src/modules/stock-levels/stock-levels.service.ts';
-import { systemIds } from '../../server/src/platform/ids.ts';
 import { bearer, STRONG_PASSWORD } from '../../server/test/helpers/test-app.ts';
+import { setBookQuantities } from './book-quantities.ts';
 import {
   browserSkipReason,
   type Harness,
@@ -149,32 +147,14 @@ describe.skipIf(browserSkipReason !== null)(suiteTitle('web: a whole count throu
       barcodes: [{ barcode: 'LAMP-1' }],
     });
 
-    const stockLevels = createStockLevelsService({
-      db: h.app.database.db,
-      clock: h.app.clock,
-      ids: systemIds,
-      audit: h.app.audit.trail,
-    });
-    const asOf = h.app.clock.now().toISOString();
-    const level = (item_id: string, location_id: string, quantity: number) => ({
-      item_id,
-      location_id,
-      lot: null,
-      quantity_e3: quantity * 1000,
-      source: 'erp' as const,
-      as_of: asOf,
-    });
-    await stockLevels.upsert(
-      [
-        level(ids.widget, ids.binA01, BOOK.widgetA01),
-        level(gadget, ids.binA01, BOOK.gadgetA01),
-        level(bolt, ids.binA01, BOOK.boltA01),
-        level(ids.widget, ids.binA02, BOOK.widgetA02),
-        level(nut, ids.binA02, BOOK.nutA02),
-        level(lamp, ids.binA02, BOOK.lampA02),
-      ],
-      SYSTEM_CONTEXT,
-    );
+    await setBookQuantities(h.app, [
+      [ids.widget, ids.binA01, BOOK.widgetA01],
+      [gadget, ids.binA01, BOOK.gadgetA01],
+      [bolt, ids.binA01, BOOK.boltA01],
+      [ids.widget, ids.binA02, BOOK.widgetA02],
+      [nut, ids.binA02, BOOK.nutA02],
+      [lamp, ids.binA02, BOOK.lampA02],
+    ]);
   });
 
   // The server's clock is a manual one: keep it at the browser's time, which stamps the entries.

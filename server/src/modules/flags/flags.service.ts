@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
+import { bumpCacheVersion, readCacheVersion } from '../../platform/db/cache-versions.ts';
 import type { Dialect } from '../../platform/db/database.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { AppError, badRequest } from '../../platform/http/errors.ts';
@@ -107,7 +108,7 @@ export function createFeatureFlags(deps: {
   let timer: NodeJS.Timeout | null = null;
 
   async function reload(): Promise<void> {
-    const current = await store.readVersion(db);
+    const current = await readCacheVersion(db, store.CACHE_NAME);
     const rows = await store.allFlags(db);
     flags = new Map(rows.map((row) => [row.key, row]));
     version = current;
@@ -118,7 +119,7 @@ export function createFeatureFlags(deps: {
     // One check at a time: a burst of requests after the TTL shares it.
     pending ??= (async () => {
       try {
-        if ((await store.readVersion(db)) !== version) await reload();
+        if ((await readCacheVersion(db, store.CACHE_NAME)) !== version) await reload();
         else checkedAt = clock.now().getTime();
       } finally {
         pending = null;
@@ -165,7 +166,7 @@ export function createFeatureFlags(deps: {
     const after = await trail.transaction(context, async (trx, record) => {
       const result = await change(trx);
       if (result.before === null && result.after === null) return null;
-      await store.bumpVersion(trx, clock.now().toISOString());
+      await bumpCacheVersion(trx, store.CACHE_NAME, clock.now().toISOString());
       record({
         type: 'CONFIG_CHANGE',
         action,

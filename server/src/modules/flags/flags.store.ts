@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.ts';
 import type { FlagState } from './evaluate.ts';
 
@@ -25,7 +25,8 @@ export interface FlagRow extends Omit<FeatureFlagsTable, 'allowed_users' | 'allo
 }
 
 type Db = Kysely<Database>;
-const VERSION_NAME = 'feature_flags';
+/** The name of this cache's version (platform/db/cache-versions.ts). */
+export const CACHE_NAME = 'feature_flags';
 
 function parseList(text: string): string[] {
   const value: unknown = JSON.parse(text);
@@ -90,24 +91,4 @@ export async function lockFlag(
   if (dialect === 'postgres') query = query.forUpdate();
   const row = await query.executeTakeFirst();
   return row ? toRow(row) : undefined;
-}
-
-/** Moves the flags' version on, in the change's transaction: other instances reload on seeing it. */
-export async function bumpVersion(db: Db, now: string): Promise<void> {
-  await db
-    .insertInto('cache_versions')
-    .values({ name: VERSION_NAME, version: 1, updated_at: now })
-    .onConflict((oc) =>
-      oc.column('name').doUpdateSet({ version: sql`cache_versions.version + 1`, updated_at: now }),
-    )
-    .execute();
-}
-
-export async function readVersion(db: Db): Promise<number> {
-  const row = await db
-    .selectFrom('cache_versions')
-    .select('version')
-    .where('name', '=', VERSION_NAME)
-    .executeTakeFirst();
-  return row === undefined ? 0 : Number(row.version);
 }

@@ -31,7 +31,7 @@ import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/i
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
 import type { SecurityEventsTable } from '../../modules/security/events/security-events.service.ts';
-import type { CacheVersionsTable, IpListsTable } from '../../modules/security/ip-lists/ip-lists.store.ts';
+import type { IpListsTable } from '../../modules/security/ip-lists/ip-lists.store.ts';
 import type {
   LockedAccountsTable,
   LockoutAddressesTable,
@@ -40,6 +40,7 @@ import type {
 import type { MfaRecoveryCodesTable, MfaTable } from '../../modules/security/mfa/mfa.store.ts';
 import type { StockLevelsTable } from '../../modules/stock-levels/stock-levels.store.ts';
 import type { UsersTable } from '../../modules/users/users.store.ts';
+import type { CacheVersionsTable } from './cache-versions.ts';
 
 export interface Database {
   users: UsersTable;

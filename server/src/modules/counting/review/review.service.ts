@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../platform/db/schema.ts';
 import { fromScaled, QUANTITY_SCALE } from '../../../platform/decimal.ts';
 import type { Role } from '../../../platform/http/access.ts';
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
@@ -171,6 +173,19 @@ function view(line: CountLineRow): LineDecisionView {
   };
 }
 
+/**
+ * The line, read again once its session is locked (so no step of the session runs meanwhile), and
+ * only while the session is in review.
+ */
+async function lineUnderLockedReview(trx: Kysely<Database>, lineId: string): Promise<CountLineRow> {
+  const found = await store.findLine(trx, lineId);
+  if (!found) throw notFound('Count line');
+  const session = await lockSession(trx, found.session_id);
+  if (!session) throw notFound('Count session');
+  if (session.status !== 'review') throw notInReview(session.status);
+  return (await store.findLine(trx, lineId))!;
+}
+
 const varianceOf = (line: CountLineRow) => Number(line.counted_qty_e3 ?? 0) - Number(line.book_qty_e3);
 
 export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'audit'>): CountReview {
@@ -180,12 +195,7 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
     async approve(lineId, input, reviewer, context) {
       if (!UUID.test(lineId)) throw notFound('Count line');
       return audit.transaction(context, async (trx, record) => {
-        const found = await store.findLine(trx, lineId);
-        if (!found) throw notFound('Count line');
-        const session = await lockSession(trx, found.session_id);
-        if (!session) throw notFound('Count session');
-        if (session.status !== 'review') throw notInReview(session.status);
-        const line = (await store.findLine(trx, lineId))!;
+        const line = await lineUnderLockedReview(trx, lineId);
         if (!REVIEWABLE.includes(line.status)) {
           throw new AppError(
             409,
@@ -236,12 +246,7 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
     async reject(lineId, input, reviewer, context) {
       if (!UUID.test(lineId)) throw notFound('Count line');
       return audit.transaction(context, async (trx, record) => {
-        const found = await store.findLine(trx, lineId);
-        if (!found) throw notFound('Count line');
-        const session = await lockSession(trx, found.session_id);
-        if (!session) throw notFound('Count session');
-        if (session.status !== 'review') throw notInReview(session.status);
-        const line = (await store.findLine(trx, lineId))!;
+        const line = await lineUnderLockedReview(trx, lineId);
         if (!REJECTABLE.includes(line.status)) {
           throw new AppError(
             409,
@@ -412,12 +417,7 @@ export function createCountReview(deps: Pick<CountingDeps, 'db' | 'clock' | 'aud
     async resolve(lineId, input, reviewer, context) {
       if (!UUID.test(lineId)) throw notFound('Count line');
       return audit.transaction(context, async (trx, record) => {
-        const found = await store.findLine(trx, lineId);
-        if (!found) throw notFound('Count line');
-        const session = await lockSession(trx, found.session_id);
-        if (!session) throw notFound('Count session');
-        if (session.status !== 'review') throw notInReview(session.status);
-        const line = (await store.findLine(trx, lineId))!;
+        const line = await lineUnderLockedReview(trx, lineId);
         if (line.status !== 'review' || !hasBookChanged(line)) {
           throw new AppError(
             409,

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { IpFilterMode } from '../../../config.ts';
 import type { Clock } from '../../../platform/clock.ts';
+import { bumpCacheVersion, readCacheVersion } from '../../../platform/db/cache-versions.ts';
 import type { Database } from '../../../platform/db/schema.ts';
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
 import type { IdGenerator } from '../../../platform/ids.ts';
@@ -135,7 +136,7 @@ export function createIpLists(deps: {
   let timer: NodeJS.Timeout | null = null;
 
   async function reload(): Promise<void> {
-    const current = await store.readVersion(db);
+    const current = await readCacheVersion(db, store.CACHE_NAME);
     const entries = await store.allEntries(db);
     snapshot = new Snapshot(entries, clock.now().getTime());
     version = current;
@@ -178,7 +179,7 @@ export function createIpLists(deps: {
   ): Promise<void> {
     await trail.transaction(context, async (trx, record) => {
       await change(trx);
-      await store.bumpVersion(trx, clock.now().toISOString());
+      await bumpCacheVersion(trx, store.CACHE_NAME, clock.now().toISOString());
       record({
         type: 'CONFIG_CHANGE',
         action: event.action,
@@ -274,7 +275,7 @@ export function createIpLists(deps: {
     },
 
     async refresh() {
-      if ((await store.readVersion(db)) !== version) await reload();
+      if ((await readCacheVersion(db, store.CACHE_NAME)) !== version) await reload();
     },
 
     async start() {

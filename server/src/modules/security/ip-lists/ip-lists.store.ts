@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../../platform/db/schema.ts';
 
 export type ListType = 'whitelist' | 'blacklist';
@@ -16,14 +16,9 @@ export interface IpListsTable {
 }
 export type IpListRow = IpListsTable;
 
-export interface CacheVersionsTable {
-  name: string;
-  version: number;
-  updated_at: string;
-}
-
 type Db = Kysely<Database>;
-const VERSION_NAME = 'security_ip_lists';
+/** The name of this cache's version (platform/db/cache-versions.ts). */
+export const CACHE_NAME = 'security_ip_lists';
 
 export async function allEntries(db: Db): Promise<IpListRow[]> {
   return db.selectFrom('security_ip_lists').selectAll().orderBy('list_type').orderBy('cidr').execute();
@@ -62,24 +57,4 @@ export async function deleteEntry(db: Db, listType: ListType, cidr: string): Pro
     .where('cidr', '=', cidr)
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
-}
-
-/** Moves the lists' version on, in the change's transaction: every instance reloads on seeing it. */
-export async function bumpVersion(db: Db, now: string): Promise<void> {
-  await db
-    .insertInto('cache_versions')
-    .values({ name: VERSION_NAME, version: 1, updated_at: now })
-    .onConflict((oc) =>
-      oc.column('name').doUpdateSet({ version: sql`cache_versions.version + 1`, updated_at: now }),
-    )
-    .execute();
-}
-
-export async function readVersion(db: Db): Promise<number> {
-  const row = await db
-    .selectFrom('cache_versions')
-    .select('version')
-    .where('name', '=', VERSION_NAME)
-    .executeTakeFirst();
-  return row?.version ?? 0;
 }
