@@ -37,6 +37,17 @@ import { createFeatureFlags, type FeatureFlags } from './modules/flags/flags.ser
 import { ofrepRoutes } from './modules/flags/ofrep.routes.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportsService } from './modules/imports/imports.service.ts';
+import { circuitBreakersRoutes } from './modules/integrations/circuit-breakers/circuit-breakers.routes.ts';
+import {
+  type CircuitBreakers,
+  createCircuitBreakers,
+} from './modules/integrations/circuit-breakers/registry.ts';
+import { transitionEvent } from './modules/integrations/circuit-breakers/transition-events.ts';
+import { loadOrCreateConnectorKey } from './modules/integrations/connectors/connector-key.ts';
+import { connectorsRoutes } from './modules/integrations/connectors/connectors.routes.ts';
+import { createConnectors } from './modules/integrations/connectors/connectors.service.ts';
+import { jobsRoutes } from './modules/integrations/jobs/jobs.routes.ts';
+import { createJobsAdmin } from './modules/integrations/jobs/jobs.service.ts';
 import { itemsRoutes } from './modules/items/items.routes.ts';
 import { createItemsService } from './modules/items/items.service.ts';
 import { locationsRoutes } from './modules/locations/locations.routes.ts';
@@ -70,6 +81,7 @@ import { buildRequestContext, contextOf } from './platform/http/request-context.
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerNulGuard, registerValidation } from './platform/http/validation.ts';
 import { type IdGenerator, systemIds } from './platform/ids.ts';
+import { createJobRunner, type JobRunner } from './platform/jobs/job-runner.ts';
 import { registerInstrumentation } from './platform/observability/instrumentation.ts';
 import type { Metrics } from './platform/observability/metrics.ts';
 import { healthRoutes, metricsRoutes } from './platform/observability/observability.routes.ts';
@@ -99,6 +111,10 @@ export interface App {
   audit: { trail: AuditTrail; admin: AuditAdmin; checkpointer: Checkpointer };
   /** Feature flags: `flags.isEnabled(key, user)` gates behaviour (see the README). */
   flags: FeatureFlags;
+  /** Background jobs that run once across instances: `jobs.register(name, { everyMs | dailyAt, run })`. */
+  jobs: JobRunner;
+  /** Named circuit breakers for every call to a peer (ERP): `circuitBreakers.withCircuitBreaker(name, fn, options)`. */
+  circuitBreakers: CircuitBreakers;
 }
 
 export const DEFAULT_WEB_ROOT = path.join(ROOT, 'dist', 'web');
@@ -290,6 +306,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Jobs a crash left queued or running are failed: nothing of them was written.
   await imports.recoverInterrupted();
   metrics?.setActiveUsersSource(() => sessions.countActiveUsers());
+  // Background jobs: leased in the database so each runs on one instance at a time. The schedule
+  // starts once the server listens (tests drive it by hand); stopping interrupts running jobs.
+  const jobs = createJobRunner({ db, clock, ids, logger });
+  server.decorate('jobs', jobs);
+  server.addHook('onListen', async () => jobs.start());
+  server.addHook('onClose', () => jobs.stop());
+  // One registry per app: every connector's calls go through a named breaker from it.
+  const circuitBreakers = createCircuitBreakers({ clock, logger, metrics });
+  // Every transition is an audit entry of the system category, for alerting on CIRCUIT_OPENED.
+  circuitBreakers.onTransition((transition) => trail.record(SYSTEM_CONTEXT, transitionEvent(transition)));
+  // ERP connectors: their secrets are sealed under the integrations key (INTEGRATIONS_KEY_FILE).
+  const connectorKey = loadOrCreateConnectorKey({
+    keyFile: config.integrationsKeyFile,
+    dataDir: config.dataDir,
+  });
+  if (connectorKey.created)
+    logger.info({ path: connectorKey.path, key_id: connectorKey.key.keyId }, 'integrations key generated');
+  const connectors = createConnectors({ db, clock, ids, audit: trail, key: connectorKey.key });
 
   registerRequestLimits(server, {
     signinPerMinute: config.rateLimitSigninPerMinute,
@@ -420,6 +454,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(lockoutRoutes({ lockouts }));
   await server.register(flagsRoutes(flags));
   await server.register(ofrepRoutes(flags));
+  await server.register(jobsRoutes(createJobsAdmin({ runner: jobs, trail })));
+  await server.register(circuitBreakersRoutes(circuitBreakers));
+  await server.register(connectorsRoutes(connectors));
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).
@@ -449,7 +486,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       .send(errorBody(request, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  return { server, users, audit: { trail, admin: auditAdmin, checkpointer }, flags };
+  return { server, users, audit: { trail, admin: auditAdmin, checkpointer }, flags, circuitBreakers, jobs };
 }
 
 function actorOf(principal: { user: { id: string; username: string; role: Role } }) {

@@ -49,6 +49,8 @@ export interface Config {
   mfaKeyFile: string | null;
   /** The issuer authenticator apps show next to the account. */
   mfaIssuer: string;
+  /** 32-byte key (64 hex characters) sealing ERP connector secrets; null: generated into DATA_DIR. */
+  integrationsKeyFile: string | null;
   /** Enterprise audit (guide) */
   enterpriseAuditEnabled: boolean;
   auditRetentionDays: number;
@@ -274,6 +276,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     mfaRequiredRoles: roles(env, 'MFA_REQUIRED_ROLES'),
     mfaKeyFile: optionalPath(env, 'MFA_KEY_FILE', cwd),
     mfaIssuer: mfaIssuer(env),
+    integrationsKeyFile: optionalPath(env, 'INTEGRATIONS_KEY_FILE', cwd),
     enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
@@ -334,6 +337,7 @@ export const CONFIG_VARIABLES = [
   'MFA_REQUIRED_ROLES',
   'MFA_KEY_FILE',
   'MFA_ISSUER',
+  'INTEGRATIONS_KEY_FILE',
   'ENTERPRISE_AUDIT_ENABLED',
   'AUDIT_RETENTION_DAYS',
   'AUDIT_HASH_ALGORITHM',

@@ -148,8 +148,18 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'POST /api/enterprise/features/:key/enable': 'admin',
       'POST /api/enterprise/features/:key/disable': 'admin',
       'DELETE /api/enterprise/features/:key': 'admin',
+      'GET /api/enterprise/circuit-breakers': 'admin,auditor',
       'POST /ofrep/v1/evaluate/flags/:key': 'signed-in',
       'POST /ofrep/v1/evaluate/flags': 'signed-in',
+      'GET /api/integrations/jobs': 'admin,auditor',
+      'GET /api/integrations/jobs/:name/runs': 'admin,auditor',
+      'POST /api/integrations/jobs/:name/run': 'admin',
+      'GET /api/integrations/connectors': 'admin,auditor',
+      'POST /api/integrations/connectors': 'admin',
+      'GET /api/integrations/connectors/:id': 'admin,auditor',
+      'PATCH /api/integrations/connectors/:id': 'admin',
+      'DELETE /api/integrations/connectors/:id': 'admin',
+      'POST /api/integrations/connectors/:id/test': 'admin',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totpAt } from '../src/modules/security/mfa/totp.ts';
@@ -350,6 +353,28 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
       payload: Buffer.from(await body.arrayBuffer()),
       headers: { 'content-type': body.headers.get('content-type')! },
     });
+
+    // A manual job run (the test registers a job of its own: no real job is registered yet).
+    app.server.jobs.register('audit.probe', { everyMs: 3_600_000, run: async () => ({ rows: 0 }) });
+    await call('POST /api/integrations/jobs/:name/run', '/api/integrations/jobs/audit.probe/run');
+    await app.server.jobs.idle();
+
+    // ERP connectors: a file drop on a temporary directory (no peer needed), tested, changed, removed.
+    const dropDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-cov-drop-'));
+    const connector = (
+      await call('POST /api/integrations/connectors', '/api/integrations/connectors', {
+        payload: { name: 'Drop', kind: 'file_drop', settings: { directory: dropDir, kind: 'items' } },
+      })
+    ).json();
+    await call(
+      'POST /api/integrations/connectors/:id/test',
+      `/api/integrations/connectors/${connector.id}/test`,
+    );
+    await call('PATCH /api/integrations/connectors/:id', `/api/integrations/connectors/${connector.id}`, {
+      payload: { enabled: false },
+    });
+    await call('DELETE /api/integrations/connectors/:id', `/api/integrations/connectors/${connector.id}`);
+    fs.rmSync(dropDir, { recursive: true, force: true });
 
     for (const [route, response] of covered) {
       const requestId = response.headers['x-request-id'] as string;

@@ -15,6 +15,8 @@ import { migration0013Counting } from './0013_counting.ts';
 import { migration0014CountingEntriesExtra } from './0014_counting_entries_extra.ts';
 import { migration0015CountingPosting } from './0015_counting_posting.ts';
 import { migration0016FeatureFlags } from './0016_feature_flags.ts';
+import { migration0017Jobs } from './0017_jobs.ts';
+import { migration0018ErpConnectors } from './0018_erp_connectors.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -34,4 +36,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0014CountingEntriesExtra,
   migration0015CountingPosting,
   migration0016FeatureFlags,
+  migration0017Jobs,
+  migration0018ErpConnectors,
 ];

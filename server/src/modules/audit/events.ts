@@ -13,7 +13,15 @@ export const AUDIT_EVENT_TYPES = {
     'DATA_EXPORT',
     'DATA_BULK_OPERATION',
   ],
-  system: ['CONFIG_CHANGE', 'BACKUP', 'RESTORE', 'MIGRATION'],
+  system: [
+    'CONFIG_CHANGE',
+    'BACKUP',
+    'RESTORE',
+    'MIGRATION',
+    'CIRCUIT_OPENED',
+    'CIRCUIT_HALF_OPENED',
+    'CIRCUIT_CLOSED',
+  ],
   security: [
     'IP_BLOCKED',
     'RATE_LIMITED',

@@ -28,6 +28,7 @@ import type {
 import type { CountLocationCompletionsTable } from '../../modules/counting/entries/entries.store.ts';
 import type { FeatureFlagsTable } from '../../modules/flags/flags.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
+import type { ErpConnectorsTable } from '../../modules/integrations/connectors/connectors.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
 import type { SecurityEventsTable } from '../../modules/security/events/security-events.service.ts';
@@ -40,6 +41,7 @@ import type {
 import type { MfaRecoveryCodesTable, MfaTable } from '../../modules/security/mfa/mfa.store.ts';
 import type { StockLevelsTable } from '../../modules/stock-levels/stock-levels.store.ts';
 import type { UsersTable } from '../../modules/users/users.store.ts';
+import type { JobLeasesTable, JobRunsTable } from '../jobs/jobs.store.ts';
 import type { CacheVersionsTable } from './cache-versions.ts';
 
 export interface Database {
@@ -76,4 +78,7 @@ export interface Database {
   count_adjustments: CountAdjustmentsTable;
   erp_outbox: ErpOutboxTable;
   feature_flags: FeatureFlagsTable;
+  job_leases: JobLeasesTable;
+  job_runs: JobRunsTable;
+  erp_connectors: ErpConnectorsTable;
 }

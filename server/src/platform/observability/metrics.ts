@@ -14,10 +14,16 @@ export interface Metrics {
   databaseQueries: Counter<'operation' | 'outcome'>;
   cacheHits: Counter<'cache'>;
   cacheMisses: Counter<'cache'>;
+  /** Circuit breakers (modules/integrations/circuit-breakers): 0 closed, 1 open, 2 half-open. */
+  circuitBreakerState: Gauge<'name'>;
+  circuitBreakerTransitions: Counter<'name' | 'from' | 'to'>;
+  circuitBreakerRejections: Counter<'name'>;
   /** Kysely's log hook: one count per query, by SQL verb. */
   observeQuery(event: LogEvent): void;
   /** Supplies the active-users figure at scrape time. */
   setActiveUsersSource(source: () => Promise<number>): void;
+  /** Refreshes the breaker states at scrape time (an open breaker turns half-open by the clock alone). */
+  setCircuitBreakerSource(source: () => void): void;
 }
 
 function operationOf(sql: string): string {
@@ -29,6 +35,7 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let activeUsersSource: (() => Promise<number>) | null = null;
+  let circuitBreakerSource: (() => void) | null = null;
 
   const metrics: Metrics = {
     registry,
@@ -76,6 +83,27 @@ export function createMetrics(): Metrics {
       labelNames: ['cache'],
       registers: [registry],
     }),
+    circuitBreakerState: new Gauge({
+      name: 'circuit_breaker_state',
+      help: 'Circuit breaker state: 0 closed, 1 open, 2 half-open',
+      labelNames: ['name'],
+      registers: [registry],
+      collect() {
+        circuitBreakerSource?.();
+      },
+    }),
+    circuitBreakerTransitions: new Counter({
+      name: 'circuit_breaker_transitions_total',
+      help: 'Circuit breaker state changes',
+      labelNames: ['name', 'from', 'to'],
+      registers: [registry],
+    }),
+    circuitBreakerRejections: new Counter({
+      name: 'circuit_breaker_rejections_total',
+      help: 'Calls refused by an open (or full half-open) circuit breaker without reaching the peer',
+      labelNames: ['name'],
+      registers: [registry],
+    }),
     observeQuery(event) {
       metrics.databaseQueries.inc({
         operation: operationOf(event.query.sql),
@@ -84,6 +112,9 @@ export function createMetrics(): Metrics {
     },
     setActiveUsersSource(source) {
       activeUsersSource = source;
+    },
+    setCircuitBreakerSource(source) {
+      circuitBreakerSource = source;
     },
   };
   return metrics;

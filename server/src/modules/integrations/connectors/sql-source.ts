@@ -1,0 +1,384 @@
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import type { SqlSettings } from './connector-settings.ts';
+import {
+  abortable,
+  decodeSourceCursor,
+  type ErpSource,
+  encodeSourceCursor,
+  isReason,
+  mapBarcode,
+  mapItem,
+  mapStockLevel,
+  type RejectedRow,
+  type SourceBarcode,
+  type SourceEntity,
+  SourceError,
+  type SourceItem,
+  type SourcePage,
+  type SourceStockLevel,
+  safeMessage,
+  textOf,
+} from './erp-source.ts';
+
+/**
+ * An ERP database as a source: PostgreSQL (`pg`) or MySQL/MariaDB (`mysql2`). Each mapping is a
+ * table or one SELECT; the connector wraps it as `SELECT * FROM (<query>) AS sv_src WHERE
+ * (<key>) > (<cursor>) ORDER BY <key> LIMIT n`, so a page costs an index range scan on the ERP
+ * side when the key is indexed, and the cursor is the key of the last row handed out.
+ *
+ * Every query runs in a READ ONLY transaction on a connection from a pool of two. Aborting a call
+ * cancels the statement on the server (pg_cancel_backend / KILL QUERY from a second connection)
+ * and destroys the connection, so nothing keeps running in the ERP for a caller that has gone.
+ */
+
+type Row = Record<string, unknown>;
+
+interface Runner {
+  run(sql: string, params: unknown[], signal: AbortSignal): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+function describeError(error: unknown, settings: SqlSettings, secret: string | null): string {
+  if (error instanceof SourceError) return error.message;
+  const { code, errno } = (error ?? {}) as { code?: string; errno?: number };
+  const where = `${settings.host}:${settings.port}`;
+  if (code === '28P01' || code === '28000' || errno === 1045 || code === 'ER_ACCESS_DENIED_ERROR')
+    return `Authentication failed for user "${settings.user}" on ${where}`;
+  if (code === '3D000' || errno === 1049) return `Database "${settings.database}" does not exist on ${where}`;
+  if (code === 'ECONNREFUSED') return `Connection refused by ${where}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `Host ${settings.host} not found`;
+  if (code === 'ETIMEDOUT' || /timeout/i.test((error as Error)?.message ?? ''))
+    return `No answer from ${where} in time`;
+  return safeMessage(error, [secret]);
+}
+
+function createPgRunner(settings: SqlSettings, secret: string | null): Runner {
+  const config: pg.ClientConfig = {
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    ...(secret !== null ? { password: secret } : {}),
+    ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: 'stock-verify-connector',
+    statement_timeout: settings.query_timeout_ms ?? DEFAULT_QUERY_TIMEOUT_MS,
+  };
+  const pool = new pg.Pool({ ...config, max: 2, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+  // An idle connection the ERP drops must not take the process down.
+  pool.on('error', () => undefined);
+  const cancels = new Set<Promise<void>>();
+
+  function cancelBackend(pid: number | null): void {
+    if (!pid) return;
+    const canceller = new pg.Client(config);
+    canceller.on('error', () => undefined);
+    const done = canceller
+      .connect()
+      .then(() => canceller.query('select pg_cancel_backend($1)', [pid]))
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => canceller.end().catch(() => undefined));
+    cancels.add(done);
+    void done.finally(() => cancels.delete(done));
+  }
+
+  return {
+    async run(sql, params, signal) {
+      const connecting = pool.connect();
+      const client = await abortable(signal, connecting, () => {
+        void connecting.then((late) => late.release(true)).catch(() => undefined);
+      });
+      let released = false;
+      const release = (destroy: boolean) => {
+        if (released) return;
+        released = true;
+        client.release(destroy ? new Error('discarded') : undefined);
+      };
+      const work = (async () => {
+        await client.query('BEGIN READ ONLY');
+        try {
+          return (await client.query(sql, params)).rows as Row[];
+        } finally {
+          await client.query('ROLLBACK').catch(() => undefined);
+        }
+      })();
+      try {
+        return await abortable(signal, work, () => {
+          cancelBackend((client as unknown as { processID: number | null }).processID);
+          release(true);
+        });
+      } catch (error) {
+        release(true);
+        throw error;
+      } finally {
+        release(false);
+      }
+    },
+    async close() {
+      await Promise.all([...cancels]);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+function createMysqlRunner(settings: SqlSettings, secret: string | null): Runner {
+  const config: mysql.ConnectionOptions = {
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    ...(secret !== null ? { password: secret } : {}),
+    ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // Exact values as text: DECIMAL, BIGINT and dates are never squeezed through a float or a Date.
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    decimalNumbers: false,
+    dateStrings: true,
+  };
+  const pool = mysql.createPool({ ...config, connectionLimit: 2, maxIdle: 2, idleTimeout: 10_000 });
+  const kills = new Set<Promise<void>>();
+  const timeoutMs = settings.query_timeout_ms ?? DEFAULT_QUERY_TIMEOUT_MS;
+
+  function killQuery(threadId: number | undefined): void {
+    if (!threadId) return;
+    const done = mysql
+      .createConnection(config)
+      .then(async (killer) => {
+        try {
+          await killer.query(`KILL QUERY ${Number(threadId)}`);
+        } finally {
+          await killer.end().catch(() => undefined);
+        }
+      })
+      .catch(() => undefined);
+    kills.add(done);
+    void done.finally(() => kills.delete(done));
+  }
+
+  return {
+    async run(sql, params, signal) {
+      const connecting = pool.getConnection();
+      const connection = await abortable(signal, connecting, () => {
+        void connecting.then((late) => late.destroy()).catch(() => undefined);
+      });
+      let done = false;
+      const work = (async () => {
+        await connection.query('START TRANSACTION READ ONLY');
+        try {
+          const [rows] = await connection.query({ sql, values: params, timeout: timeoutMs });
+          return rows as Row[];
+        } finally {
+          await connection.query('ROLLBACK').catch(() => undefined);
+        }
+      })();
+      try {
+        return await abortable(signal, work, () => {
+          done = true;
+          killQuery(connection.threadId);
+          connection.destroy();
+        });
+      } catch (error) {
+        if (!done) {
+          done = true;
+          connection.destroy();
+        }
+        throw error;
+      } finally {
+        if (!done) connection.release();
+      }
+    },
+    async close() {
+      await Promise.all([...kills]);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
+
+interface EntityMapping {
+  query?: string | undefined;
+  table?: string | undefined;
+  columns: Record<string, string | undefined>;
+}
+
+export function createSqlSource(settings: SqlSettings, secret: string | null): ErpSource {
+  const postgres = settings.dialect === 'postgres';
+  const runner = postgres ? createPgRunner(settings, secret) : createMysqlRunner(settings, secret);
+  const quote = (name: string) => (postgres ? `"${name}"` : `\`${name}\``);
+  const param = (index: number) => (postgres ? `$${index}` : '?');
+
+  function from(mapping: EntityMapping): string {
+    if (mapping.table !== undefined) return mapping.table.split('.').map(quote).join('.');
+    // The newlines keep a trailing `-- comment` of the query from swallowing the parenthesis.
+    return `(\n${mapping.query}\n)`;
+  }
+
+  function keysetSql(
+    mapping: EntityMapping,
+    keys: readonly string[],
+    after: unknown[] | null,
+    limit: number,
+  ) {
+    const columns = keys.map(quote);
+    let where = '';
+    if (after) {
+      const params = after.map((_, i) => param(i + 1));
+      where =
+        keys.length === 1
+          ? ` WHERE ${columns[0]} > ${params[0]}`
+          : ` WHERE (${columns.join(', ')}) > (${params.join(', ')})`;
+    }
+    return `SELECT * FROM ${from(mapping)} AS sv_src${where} ORDER BY ${columns.join(', ')} LIMIT ${limit + 1}`;
+  }
+
+  async function run(sql: string, params: unknown[], signal: AbortSignal): Promise<Row[]> {
+    try {
+      return await runner.run(sql, params, signal);
+    } catch (error) {
+      throw new SourceError(describeError(error, settings, secret), { cause: error });
+    }
+  }
+
+  function requireColumns(entity: string, row: Row | undefined, columns: readonly (string | undefined)[]) {
+    if (!row) return;
+    for (const column of columns) {
+      if (column !== undefined && !(column in row)) {
+        const have = Object.keys(row).slice(0, 20).join(', ');
+        throw new SourceError(`${entity}: column "${column}" is not in the result (it has: ${have})`);
+      }
+    }
+  }
+
+  /** A key value as it goes into a cursor and back into the next query. */
+  function keyValue(value: unknown): string | number | null {
+    if (typeof value === 'number') return value;
+    return textOf(value);
+  }
+
+  async function readPage(
+    entity: SourceEntity,
+    mapping: EntityMapping,
+    keys: readonly string[],
+    cursor: string | null,
+    limit: number,
+    signal: AbortSignal,
+  ): Promise<{ rows: Row[]; next: string | null }> {
+    if (!Number.isInteger(limit) || limit < 1) throw new SourceError('limit must be a positive whole number');
+    const after = cursor
+      ? decodeSourceCursor<{ e: string; k: unknown[] }>(
+          cursor,
+          (value) =>
+            value.e === entity && Array.isArray(value.k) && (value.k as unknown[]).length === keys.length,
+        ).k
+      : null;
+    const rows = await run(keysetSql(mapping, keys, after, limit), after ?? [], signal);
+    requireColumns(entity, rows[0], [...Object.values(mapping.columns), ...keys]);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const next =
+      rows.length > limit && last
+        ? encodeSourceCursor({ e: entity, k: keys.map((key) => keyValue(last[key])) })
+        : null;
+    return { rows: page, next };
+  }
+
+  const entities: SourceEntity[] = [];
+  if (settings.items) entities.push('items');
+  if (settings.stock_levels) entities.push('stock_levels');
+
+  return {
+    kind: 'sql',
+    entities,
+
+    async readItems(cursor, limit, signal): Promise<SourcePage<SourceItem>> {
+      const mapping = settings.items;
+      if (!mapping) throw new SourceError('This connector maps no items');
+      const c = mapping.columns;
+      const { rows, next } = await readPage('items', mapping, [c.item_code], cursor, limit, signal);
+      let barcodes: Map<string, (SourceBarcode | { reason: string })[]> | null = null;
+      if (settings.barcodes) {
+        barcodes = new Map();
+        const codes = rows
+          .map((row) => row[c.item_code])
+          .filter((value) => value !== null && value !== undefined);
+        if (codes.length > 0) {
+          const b = settings.barcodes.columns;
+          const sql =
+            `SELECT * FROM ${from(settings.barcodes)} AS sv_src WHERE ${quote(b.item_code)} IN ` +
+            `(${codes.map((_, i) => param(i + 1)).join(', ')})`;
+          const found = await run(sql, codes.map(keyValue), signal);
+          requireColumns('barcodes', found[0], [b.item_code, b.barcode, b.pack_qty]);
+          for (const row of found) {
+            const mapped = mapBarcode(row[b.barcode], b.pack_qty ? row[b.pack_qty] : null);
+            if (mapped === null) continue;
+            const owner = textOf(row[b.item_code]) ?? '';
+            barcodes.set(owner, [...(barcodes.get(owner) ?? []), mapped]);
+          }
+        }
+      }
+      const items: SourceItem[] = [];
+      const rejected: RejectedRow[] = [];
+      for (const row of rows) {
+        const at = `item_code ${textOf(row[c.item_code]) ?? '(none)'}`;
+        const own = barcodes?.get(textOf(row[c.item_code]) ?? '') ?? [];
+        const bad = own.find(isReason);
+        if (bad) {
+          rejected.push({ at, reason: bad.reason });
+          continue;
+        }
+        const item = mapItem(
+          {
+            item_code: row[c.item_code],
+            name: row[c.name],
+            base_uom: c.base_uom ? row[c.base_uom] : null,
+            category: c.category ? row[c.category] : null,
+            unit_cost: c.unit_cost ? row[c.unit_cost] : null,
+          },
+          barcodes ? (own as SourceBarcode[]) : null,
+        );
+        if (isReason(item)) rejected.push({ at, reason: item.reason });
+        else items.push(item);
+      }
+      return { rows: items, rejected, next_cursor: next };
+    },
+
+    async readStockLevels(cursor, limit, signal): Promise<SourcePage<SourceStockLevel>> {
+      const mapping = settings.stock_levels;
+      if (!mapping) throw new SourceError('This connector maps no stock levels');
+      const c = mapping.columns;
+      const keys =
+        mapping.key_columns ??
+        [c.item_code, c.warehouse_code, c.location_code, c.lot].filter(
+          (column): column is string => column !== undefined,
+        );
+      const { rows, next } = await readPage('stock_levels', mapping, keys, cursor, limit, signal);
+      const levels: SourceStockLevel[] = [];
+      const rejected: RejectedRow[] = [];
+      for (const row of rows) {
+        const level = mapStockLevel({
+          item_code: row[c.item_code],
+          warehouse_code: c.warehouse_code ? row[c.warehouse_code] : null,
+          location_code: row[c.location_code],
+          lot: c.lot ? row[c.lot] : null,
+          quantity: row[c.quantity],
+        });
+        if (isReason(level))
+          rejected.push({
+            at: keys.map((key) => `${key} ${textOf(row[key]) ?? '(none)'}`).join(', '),
+            reason: level.reason,
+          });
+        else levels.push(level);
+      }
+      return { rows: levels, rejected, next_cursor: next };
+    },
+
+    close: () => runner.close(),
+  };
+}
