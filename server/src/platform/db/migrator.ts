@@ -37,16 +37,25 @@ async function migrator(db: MigrationDb, dialect: Dialect): Promise<Migrator> {
   return new Migrator({ db, provider: new StaticProvider(dialect), migrationTableSchema: schema });
 }
 
+/** PostgreSQL's undefined_table. */
+const isUndefinedTable = (error: unknown) => (error as { code?: unknown } | null)?.code === '42P01';
+
 export async function migrateToLatest(db: MigrationDb, dialect: Dialect): Promise<string[]> {
-  const { error, results } = await (await migrator(db, dialect)).migrateToLatest();
-  if (error) {
+  for (let attempt = 1; ; attempt += 1) {
+    const { error, results } = await (await migrator(db, dialect)).migrateToLatest();
+    if (!error) {
+      return (results ?? [])
+        .filter((result) => result.status === 'Success')
+        .map((result) => result.migrationName);
+    }
     const failed = results?.find((result) => result.status === 'Error');
+    // Before migrating, Kysely reads the tables of every schema in the database; a table dropped
+    // meanwhile in another schema (another application sharing the database) fails that read.
+    // Nothing of ours ran then, so reading again is safe.
+    if (!failed && attempt < 5 && isUndefinedTable(error)) continue;
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
   }
-  return (results ?? [])
-    .filter((result) => result.status === 'Success')
-    .map((result) => result.migrationName);
 }
 
 /** Names of the migrations not yet applied: readiness fails while this is not empty. */
