@@ -45,9 +45,12 @@ import {
 import { transitionEvent } from './modules/integrations/circuit-breakers/transition-events.ts';
 import { loadOrCreateConnectorKey } from './modules/integrations/connectors/connector-key.ts';
 import { connectorsRoutes } from './modules/integrations/connectors/connectors.routes.ts';
-import { createConnectors } from './modules/integrations/connectors/connectors.service.ts';
+import { type Connectors, createConnectors } from './modules/integrations/connectors/connectors.service.ts';
 import { jobsRoutes } from './modules/integrations/jobs/jobs.routes.ts';
 import { createJobsAdmin } from './modules/integrations/jobs/jobs.service.ts';
+import { registerSyncJobs } from './modules/integrations/sync/sync.jobs.ts';
+import { syncRoutes } from './modules/integrations/sync/sync.routes.ts';
+import { createErpSync, type ErpSync } from './modules/integrations/sync/sync.service.ts';
 import { itemsRoutes } from './modules/items/items.routes.ts';
 import { createItemsService } from './modules/items/items.service.ts';
 import { locationsRoutes } from './modules/locations/locations.routes.ts';
@@ -77,6 +80,7 @@ import { access, type Role, registerAccessGuard } from './platform/http/access.t
 import { registerCors } from './platform/http/cors.ts';
 import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
 import { registerSharedSchemas } from './platform/http/openapi.ts';
+import { outgoingHeaders } from './platform/http/outgoing-headers.ts';
 import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { registerNulGuard, registerValidation } from './platform/http/validation.ts';
@@ -115,6 +119,10 @@ export interface App {
   jobs: JobRunner;
   /** Named circuit breakers for every call to a peer (ERP): `circuitBreakers.withCircuitBreaker(name, fn, options)`. */
   circuitBreakers: CircuitBreakers;
+  /** ERP source connectors (settings, sealed secrets, drivers). */
+  connectors: Connectors;
+  /** ERP syncs: passes, the live barcode refresh, sync state. */
+  erpSync: ErpSync;
 }
 
 export const DEFAULT_WEB_ROOT = path.join(ROOT, 'dist', 'web');
@@ -324,6 +332,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   if (connectorKey.created)
     logger.info({ path: connectorKey.path, key_id: connectorKey.key.keyId }, 'integrations key generated');
   const connectors = createConnectors({ db, clock, ids, audit: trail, key: connectorKey.key });
+  // ERP syncs: book quantities and items in, through each connector's breaker (modules/integrations/sync).
+  const erpSync = createErpSync(
+    { db, clock, ids, logger, connectors, breakers: circuitBreakers },
+    { pageTimeoutMs: config.erpSyncPageTimeoutMs, lookupTimeoutMs: config.erpLookupTimeoutMs },
+  );
+  registerSyncJobs(jobs, erpSync, {
+    stockLevelsMinutes: config.erpSyncStockLevelsMinutes,
+    itemsMinutes: config.erpSyncItemsMinutes,
+    fullAt: config.erpSyncFullAt,
+  });
 
   registerRequestLimits(server, {
     signinPerMinute: config.rateLimitSigninPerMinute,
@@ -439,7 +457,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   server.addHook('onClose', () => imports.close());
   await server.register(warehousesRoutes(warehouses));
   await server.register(locationsRoutes(locations));
-  await server.register(itemsRoutes(items));
+  await server.register(
+    itemsRoutes(items, {
+      // A scan we do not know is looked up in the ERP once (short timeout, through the breaker).
+      onLookupMiss: (barcode, request) =>
+        erpSync.refreshBarcode(barcode, () => outgoingHeaders(contextOf(request.raw, config.tracingEnabled))),
+    }),
+  );
   await server.register(stockLevelsRoutes(stockLevels));
   await server.register(countSessionsRoutes({ sessions: countSessions }));
   await server.register(countEntriesRoutes({ entries: countEntries }));
@@ -457,6 +481,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(jobsRoutes(createJobsAdmin({ runner: jobs, trail })));
   await server.register(circuitBreakersRoutes(circuitBreakers));
   await server.register(connectorsRoutes(connectors));
+  await server.register(syncRoutes(erpSync));
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).
@@ -486,7 +511,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       .send(errorBody(request, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
-  return { server, users, audit: { trail, admin: auditAdmin, checkpointer }, flags, circuitBreakers, jobs };
+  return {
+    server,
+    users,
+    audit: { trail, admin: auditAdmin, checkpointer },
+    flags,
+    circuitBreakers,
+    jobs,
+    connectors,
+    erpSync,
+  };
 }
 
 function actorOf(principal: { user: { id: string; username: string; role: Role } }) {

@@ -51,6 +51,13 @@ export interface Config {
   mfaIssuer: string;
   /** 32-byte key (64 hex characters) sealing ERP connector secrets; null: generated into DATA_DIR. */
   integrationsKeyFile: string | null;
+  /** ERP syncs: stock-level changes every N minutes, new items every M minutes, a full sync daily at HH:MM UTC. */
+  erpSyncStockLevelsMinutes: number;
+  erpSyncItemsMinutes: number;
+  erpSyncFullAt: string;
+  /** Timeout of one page read from the ERP, and of a live barcode lookup on a scan miss. */
+  erpSyncPageTimeoutMs: number;
+  erpLookupTimeoutMs: number;
   /** Enterprise audit (guide) */
   enterpriseAuditEnabled: boolean;
   auditRetentionDays: number;
@@ -134,6 +141,13 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
   if (!match) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${value}"`);
   return match;
+}
+
+function dailyTime(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name) ?? fallback;
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(value))
+    throw new ConfigError(name, `must be a time of day as HH:MM (UTC), got "${value}"`);
+  return value;
 }
 
 function optionalPath(env: Env, name: string, cwd: string): string | null {
@@ -277,6 +291,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     mfaKeyFile: optionalPath(env, 'MFA_KEY_FILE', cwd),
     mfaIssuer: mfaIssuer(env),
     integrationsKeyFile: optionalPath(env, 'INTEGRATIONS_KEY_FILE', cwd),
+    erpSyncStockLevelsMinutes: int(env, 'ERP_SYNC_STOCK_LEVELS_MINUTES', 5, 1, 24 * 60),
+    erpSyncItemsMinutes: int(env, 'ERP_SYNC_ITEMS_MINUTES', 15, 1, 24 * 60),
+    erpSyncFullAt: dailyTime(env, 'ERP_SYNC_FULL_AT', '02:00'),
+    erpSyncPageTimeoutMs: int(env, 'ERP_SYNC_PAGE_TIMEOUT_MS', 15_000, 100, 600_000),
+    erpLookupTimeoutMs: int(env, 'ERP_LOOKUP_TIMEOUT_MS', 2_000, 100, 60_000),
     enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
@@ -338,6 +357,11 @@ export const CONFIG_VARIABLES = [
   'MFA_KEY_FILE',
   'MFA_ISSUER',
   'INTEGRATIONS_KEY_FILE',
+  'ERP_SYNC_STOCK_LEVELS_MINUTES',
+  'ERP_SYNC_ITEMS_MINUTES',
+  'ERP_SYNC_FULL_AT',
+  'ERP_SYNC_PAGE_TIMEOUT_MS',
+  'ERP_LOOKUP_TIMEOUT_MS',
   'ENTERPRISE_AUDIT_ENABLED',
   'AUDIT_RETENTION_DAYS',
   'AUDIT_HASH_ALGORITHM',

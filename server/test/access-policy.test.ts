@@ -160,6 +160,7 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'PATCH /api/integrations/connectors/:id': 'admin',
       'DELETE /api/integrations/connectors/:id': 'admin',
       'POST /api/integrations/connectors/:id/test': 'admin',
+      'GET /api/integrations/sync': 'admin,auditor',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

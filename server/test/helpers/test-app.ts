@@ -95,6 +95,10 @@ export interface TestApp {
   config: Readonly<Config>;
   clock: ManualClock;
   metrics: Metrics | null;
+  circuitBreakers: App['circuitBreakers'];
+  jobs: App['jobs'];
+  connectors: App['connectors'];
+  erpSync: App['erpSync'];
   /** Every log line the app wrote, parsed. */
   logs: Record<string, unknown>[];
   /** The raw log text, to search for leaked secrets. */
@@ -133,7 +137,7 @@ export async function createTestApp(options: {
     structured: config.structuredLogging,
     destination: destination as never,
   });
-  const { server, users, audit } = await buildApp({
+  const { server, users, audit, circuitBreakers, jobs, connectors, erpSync } = await buildApp({
     config,
     database: fresh.handle,
     logger,
@@ -154,6 +158,10 @@ export async function createTestApp(options: {
     config,
     clock,
     metrics,
+    circuitBreakers,
+    jobs,
+    connectors,
+    erpSync,
     get logs() {
       return chunks
         .join('')

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { access } from '../../platform/http/access.ts';
+import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses } from '../../platform/http/openapi.ts';
 import { auditContextOf } from '../audit/events.ts';
 import {
@@ -17,7 +19,13 @@ import {
 import type { ItemsService } from './items.service.ts';
 
 /** Reads and scans for anyone signed in (counters need them); changes for admins and supervisors. */
-export function itemsRoutes(items: ItemsService): FastifyPluginAsyncTypebox {
+export function itemsRoutes(
+  items: ItemsService,
+  options: {
+    /** A lookup found nothing: may fetch the item (from the ERP); true when it now exists. */
+    onLookupMiss?: (barcode: string, request: FastifyRequest) => Promise<boolean>;
+  } = {},
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     const tags = ['items'];
     const editors = access.roles('admin', 'supervisor');
@@ -50,12 +58,23 @@ export function itemsRoutes(items: ItemsService): FastifyPluginAsyncTypebox {
           summary: 'Resolve a scanned barcode to its item and pack size',
           description:
             'GTINs are matched whatever their length (a UPC-A scan finds the EAN-13). Inactive items are ' +
-            'returned too, with `active: false`. A GTIN with a wrong check digit is a 400 `INVALID_BARCODE`.',
+            'returned too, with `active: false`. A GTIN with a wrong check digit is a 400 `INVALID_BARCODE`. ' +
+            'A code we do not know is looked up live in the ERP connectors that can (a short timeout, ' +
+            'through their circuit breaker); found there, the item is added and returned.',
           querystring: BarcodeLookupQuery,
           response: { 200: BarcodeLookupSchema, ...errorResponses(400, 401, 404) },
         },
       },
-      async (request) => items.lookup(request.query.barcode),
+      async (request) => {
+        try {
+          return await items.lookup(request.query.barcode);
+        } catch (error) {
+          const miss = error instanceof AppError && error.statusCode === 404;
+          if (miss && (await options.onLookupMiss?.(request.query.barcode, request)))
+            return items.lookup(request.query.barcode);
+          throw error;
+        }
+      },
     );
 
     app.post(

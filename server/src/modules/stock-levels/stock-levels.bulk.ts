@@ -97,6 +97,10 @@ export interface StockLevelUpsertOptions {
   newId: () => string;
   /** false: count what would change, write nothing (a dry run). */
   write: boolean;
+  /** Where the figures come from (default: import). */
+  source?: 'import' | 'erp';
+  /** Codes the caller resolved already (resolveItemCodes, resolveLocationCodes): not read again. */
+  resolved?: { items: Map<string, string>; locations: Map<string, string> };
 }
 
 /**
@@ -111,11 +115,14 @@ export async function upsertStockLevelBatch(
 ): Promise<UpsertCounts> {
   const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
   if (rows.length === 0) return counts;
-  const items = await resolveItemCodes(
-    db,
-    rows.map((row) => row.item_code),
-  );
-  const locations = await resolveLocationCodes(db, rows);
+  const items =
+    options.resolved?.items ??
+    (await resolveItemCodes(
+      db,
+      rows.map((row) => row.item_code),
+    ));
+  const locations = options.resolved?.locations ?? (await resolveLocationCodes(db, rows));
+  const source = options.source ?? 'import';
 
   const keyed = rows.map((row, index) => {
     const itemId = items.get(row.item_code);
@@ -159,7 +166,7 @@ export async function upsertStockLevelBatch(
     location_id: string;
     lot: string;
     quantity_e3: number;
-    source: 'import';
+    source: 'import' | 'erp';
     as_of: string;
     updated_at: string;
   }[] = [];
@@ -186,7 +193,7 @@ export async function upsertStockLevelBatch(
       location_id: locationId,
       lot: row.lot,
       quantity_e3: row.quantity_e3,
-      source: 'import',
+      source,
       as_of: row.as_of ?? options.now,
       updated_at: options.now,
     });

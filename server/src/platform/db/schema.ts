@@ -29,6 +29,7 @@ import type { CountLocationCompletionsTable } from '../../modules/counting/entri
 import type { FeatureFlagsTable } from '../../modules/flags/flags.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ErpConnectorsTable } from '../../modules/integrations/connectors/connectors.store.ts';
+import type { ErpSyncStateTable } from '../../modules/integrations/sync/sync.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
 import type { SecurityEventsTable } from '../../modules/security/events/security-events.service.ts';
@@ -81,4 +82,5 @@ export interface Database {
   job_leases: JobLeasesTable;
   job_runs: JobRunsTable;
   erp_connectors: ErpConnectorsTable;
+  erp_sync_state: ErpSyncStateTable;
 }

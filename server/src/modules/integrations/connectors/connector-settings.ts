@@ -93,6 +93,14 @@ const Host = Type.String({
   description: 'a host name or IP address (no URL, no credentials)',
 });
 
+const WarehouseCode = Type.Optional(
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'Our warehouse for stock rows that name none (a single-warehouse ERP)',
+  }),
+);
+
 export const SqlSettings = Type.Object(
   {
     dialect: Type.Union([Type.Literal('postgres'), Type.Literal('mysql')], {
@@ -104,6 +112,7 @@ export const SqlSettings = Type.Object(
     user: Type.String({ minLength: 1, maxLength: 128 }),
     ssl: Type.Optional(Type.Boolean({ description: 'TLS to the database (certificate verified)' })),
     query_timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+    warehouse_code: WarehouseCode,
     items: Type.Optional(SqlItemsMapping),
     barcodes: Type.Optional(SqlBarcodesMapping),
     stock_levels: Type.Optional(SqlStockLevelsMapping),
@@ -134,6 +143,7 @@ export const HttpSettings = Type.Object(
     base_url: Type.String({ minLength: 8, maxLength: 2000 }),
     page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+    warehouse_code: WarehouseCode,
     paging: Type.Optional(
       Type.Object(
         {
@@ -154,6 +164,15 @@ export const HttpSettings = Type.Object(
         {
           path: ApiPath,
           rows_field: Type.Optional(RowsField),
+          lookup_param: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 64,
+              pattern: '^[A-Za-z0-9_.-]+$',
+              description:
+                'Query parameter that filters items by barcode (GET <path>?<lookup_param>=<code>): enables the live refresh of an unknown barcode',
+            }),
+          ),
           fields: Type.Object(
             {
               item_code: FieldPath,

@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor, type Page } from '../../../platform/http/pa
 import type { IdGenerator } from '../../../platform/ids.ts';
 import type { AuditTrail } from '../../audit/audit.service.ts';
 import type { AuditContext, JsonObject } from '../../audit/events.ts';
+import { resetCursors } from '../sync/sync.store.ts';
 import type { ConnectorKey } from './connector-key.ts';
 import { type ConnectorSettings, checkSettings, type FileDropSettings } from './connector-settings.ts';
 import * as store from './connectors.store.ts';
@@ -81,8 +82,20 @@ export interface Connectors {
   remove(id: string, context: AuditContext): Promise<void>;
   /** Connects and reads one row per mapped entity, within the test timeout; records the result. */
   test(id: string, context: AuditContext): Promise<TestReport>;
-  /** The driver of an enabled connector, for the sync jobs; close it when done. */
-  openSource(id: string): Promise<ErpSource>;
+  /**
+   * The driver of an enabled connector, for the sync jobs; close it when done. `headers` are the
+   * request or job ids its HTTP calls carry (outgoing-headers.ts).
+   */
+  openSource(id: string, options?: { headers?: HeaderSource }): Promise<ErpSource>;
+  /** The enabled connectors, by name: what the sync jobs go through. */
+  listEnabled(): Promise<EnabledConnector[]>;
+}
+
+export interface EnabledConnector {
+  id: string;
+  name: string;
+  kind: ConnectorKind;
+  settings: ConnectorSettings;
 }
 
 const DEFAULT_TEST_TIMEOUT_MS = 5_000;
@@ -169,13 +182,8 @@ export function createConnectors(deps: {
     }
   }
 
-  function source(row: store.ConnectorRow, secret: string | null): ErpSource {
-    return openErpSource(
-      row.kind,
-      JSON.parse(row.settings),
-      secret,
-      deps.headers ? { headers: deps.headers } : {},
-    );
+  function source(row: store.ConnectorRow, secret: string | null, headers = deps.headers): ErpSource {
+    return openErpSource(row.kind, JSON.parse(row.settings), secret, headers ? { headers } : {});
   }
 
   async function runChecks(row: store.ConnectorRow, secret: string | null): Promise<EntityCheck[]> {
@@ -337,6 +345,8 @@ export function createConnectors(deps: {
       try {
         await audit.transaction(context, async (trx, record) => {
           if (!(await store.updateConnector(trx, id, changes))) throw notFound('Connector');
+          // Cursors of the old mapping mean nothing for the new one: passes start over.
+          if (changes.settings !== undefined) await resetCursors(trx, id, changes.updated_at!);
           // What was tested is not what is configured any more.
           if (changes.settings !== undefined || changes.secret_sealed !== undefined)
             await trx
@@ -411,10 +421,25 @@ export function createConnectors(deps: {
       };
     },
 
-    async openSource(id) {
+    async openSource(id, options = {}) {
       const row = await load(id);
       if (row.enabled !== 1) throw conflict(`Connector "${row.name}" is disabled`, 'CONNECTOR_DISABLED');
-      return source(row, secretOf(row));
+      return source(row, secretOf(row), options.headers ?? deps.headers);
+    },
+
+    async listEnabled() {
+      const rows = await db
+        .selectFrom('erp_connectors')
+        .select(['id', 'name', 'kind', 'settings'])
+        .where('enabled', '=', 1)
+        .orderBy('name')
+        .execute();
+      return rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        settings: JSON.parse(row.settings) as ConnectorSettings,
+      }));
     },
   };
 }

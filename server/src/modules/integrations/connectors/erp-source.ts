@@ -18,6 +18,12 @@ export interface ErpSource {
     limit: number,
     signal: AbortSignal,
   ): Promise<SourcePage<SourceStockLevel>>;
+  /**
+   * The item one of these barcodes belongs to in the ERP (the live refresh of a scan we do not
+   * know), or null when the ERP has none. `candidates` are the forms a code may be stored in (a
+   * GTIN with and without its leading zeros). Absent when the source cannot look a code up.
+   */
+  findItemByBarcode?(candidates: readonly string[], signal: AbortSignal): Promise<SourceItem | null>;
   /** Releases connections and open files. */
   close(): Promise<void>;
 }

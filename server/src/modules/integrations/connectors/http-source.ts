@@ -71,6 +71,7 @@ export function createHttpSource(
     cursor: string | null,
     limit: number,
     signal: AbortSignal,
+    filter: Record<string, string> = {},
   ): Promise<{ rows: unknown[]; next: string | null; where: string }> {
     if (!Number.isInteger(limit) || limit < 1) throw new SourceError('limit must be a positive whole number');
     const position: PageCursor = cursor
@@ -88,6 +89,7 @@ export function createHttpSource(
     url.searchParams.set(paging.size_param, String(position.s));
     if (paging.mode === 'page') url.searchParams.set(paging.page_param, String(position.p));
     else if (position.t !== undefined) url.searchParams.set(paging.token_param, position.t);
+    for (const [name, value] of Object.entries(filter)) url.searchParams.set(name, value);
     const where = paging.mode === 'page' ? `page ${position.p}` : 'page';
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers?.() };
     if (secret !== null) headers.authorization = `Bearer ${secret}`;
@@ -151,6 +153,45 @@ export function createHttpSource(
     return { rows, next, where };
   }
 
+  function mapItemRows(rows: unknown[], where: string): Omit<SourcePage<SourceItem>, 'next_cursor'> {
+    const f = settings.items!.fields;
+    const items: SourceItem[] = [];
+    const rejected: RejectedRow[] = [];
+    rows.forEach((row, index) => {
+      const place = `${where}, row ${index + 1}`;
+      let barcodes: SourceBarcode[] | null = null;
+      if (f.barcodes) {
+        barcodes = [];
+        const list = at(row, f.barcodes);
+        const entries = Array.isArray(list) ? list : list === undefined || list === null ? [] : [list];
+        for (const entry of entries) {
+          const code = f.barcode_code ? at(entry, f.barcode_code) : entry;
+          const pack = f.barcode_pack_qty ? at(entry, f.barcode_pack_qty) : null;
+          const mapped = mapBarcode(code, pack);
+          if (mapped === null) continue;
+          if (isReason(mapped)) {
+            rejected.push({ at: place, reason: mapped.reason });
+            return;
+          }
+          barcodes.push(mapped);
+        }
+      }
+      const item = mapItem(
+        {
+          item_code: at(row, f.item_code),
+          name: at(row, f.name),
+          base_uom: f.base_uom ? at(row, f.base_uom) : null,
+          category: f.category ? at(row, f.category) : null,
+          unit_cost: f.unit_cost ? at(row, f.unit_cost) : null,
+        },
+        barcodes,
+      );
+      if (isReason(item)) rejected.push({ at: place, reason: item.reason });
+      else items.push(item);
+    });
+    return { rows: items, rejected };
+  }
+
   const entities: SourceEntity[] = [];
   if (settings.items) entities.push('items');
   if (settings.stock_levels) entities.push('stock_levels');
@@ -162,44 +203,29 @@ export function createHttpSource(
     async readItems(cursor, limit, signal): Promise<SourcePage<SourceItem>> {
       const mapping = settings.items;
       if (!mapping) throw new SourceError('This connector maps no items');
-      const f = mapping.fields;
       const { rows, next, where } = await fetchPage('items', mapping, cursor, limit, signal);
-      const items: SourceItem[] = [];
-      const rejected: RejectedRow[] = [];
-      rows.forEach((row, index) => {
-        const place = `${where}, row ${index + 1}`;
-        let barcodes: SourceBarcode[] | null = null;
-        if (f.barcodes) {
-          barcodes = [];
-          const list = at(row, f.barcodes);
-          const entries = Array.isArray(list) ? list : list === undefined || list === null ? [] : [list];
-          for (const entry of entries) {
-            const code = f.barcode_code ? at(entry, f.barcode_code) : entry;
-            const pack = f.barcode_pack_qty ? at(entry, f.barcode_pack_qty) : null;
-            const mapped = mapBarcode(code, pack);
-            if (mapped === null) continue;
-            if (isReason(mapped)) {
-              rejected.push({ at: place, reason: mapped.reason });
-              return;
-            }
-            barcodes.push(mapped);
-          }
-        }
-        const item = mapItem(
-          {
-            item_code: at(row, f.item_code),
-            name: at(row, f.name),
-            base_uom: f.base_uom ? at(row, f.base_uom) : null,
-            category: f.category ? at(row, f.category) : null,
-            unit_cost: f.unit_cost ? at(row, f.unit_cost) : null,
-          },
-          barcodes,
-        );
-        if (isReason(item)) rejected.push({ at: place, reason: item.reason });
-        else items.push(item);
-      });
-      return { rows: items, rejected, next_cursor: next };
+      return { ...mapItemRows(rows, where), next_cursor: next };
     },
+
+    ...(settings.items?.lookup_param && settings.items.fields.barcodes
+      ? {
+          async findItemByBarcode(candidates: readonly string[], signal: AbortSignal) {
+            const mapping = settings.items!;
+            for (const candidate of candidates) {
+              const { rows, where } = await fetchPage('items', mapping, null, 50, signal, {
+                [mapping.lookup_param!]: candidate,
+              });
+              const mapped = mapItemRows(rows, where);
+              // The ERP may filter loosely: only an item that has the code counts.
+              const found = mapped.rows.find((item) =>
+                item.barcodes?.some((barcode) => candidates.includes(barcode.barcode)),
+              );
+              if (found) return found;
+            }
+            return null;
+          },
+        }
+      : {}),
 
     async readStockLevels(cursor, limit, signal): Promise<SourcePage<SourceStockLevel>> {
       const mapping = settings.stock_levels;

@@ -289,6 +289,59 @@ export function createSqlSource(settings: SqlSettings, secret: string | null): E
     return { rows: page, next };
   }
 
+  /** Items from their rows, with their barcodes (one more query for the page) when mapped. */
+  async function mapItemRows(
+    rows: Row[],
+    signal: AbortSignal,
+  ): Promise<Omit<SourcePage<SourceItem>, 'next_cursor'>> {
+    const c = settings.items!.columns;
+    let barcodes: Map<string, (SourceBarcode | { reason: string })[]> | null = null;
+    if (settings.barcodes) {
+      barcodes = new Map();
+      const codes = rows
+        .map((row) => row[c.item_code])
+        .filter((value) => value !== null && value !== undefined);
+      if (codes.length > 0) {
+        const b = settings.barcodes.columns;
+        const sql =
+          `SELECT * FROM ${from(settings.barcodes)} AS sv_src WHERE ${quote(b.item_code)} IN ` +
+          `(${codes.map((_, i) => param(i + 1)).join(', ')})`;
+        const found = await run(sql, codes.map(keyValue), signal);
+        requireColumns('barcodes', found[0], [b.item_code, b.barcode, b.pack_qty]);
+        for (const row of found) {
+          const mapped = mapBarcode(row[b.barcode], b.pack_qty ? row[b.pack_qty] : null);
+          if (mapped === null) continue;
+          const owner = textOf(row[b.item_code]) ?? '';
+          barcodes.set(owner, [...(barcodes.get(owner) ?? []), mapped]);
+        }
+      }
+    }
+    const items: SourceItem[] = [];
+    const rejected: RejectedRow[] = [];
+    for (const row of rows) {
+      const at = `item_code ${textOf(row[c.item_code]) ?? '(none)'}`;
+      const own = barcodes?.get(textOf(row[c.item_code]) ?? '') ?? [];
+      const bad = own.find(isReason);
+      if (bad) {
+        rejected.push({ at, reason: bad.reason });
+        continue;
+      }
+      const item = mapItem(
+        {
+          item_code: row[c.item_code],
+          name: row[c.name],
+          base_uom: c.base_uom ? row[c.base_uom] : null,
+          category: c.category ? row[c.category] : null,
+          unit_cost: c.unit_cost ? row[c.unit_cost] : null,
+        },
+        barcodes ? (own as SourceBarcode[]) : null,
+      );
+      if (isReason(item)) rejected.push({ at, reason: item.reason });
+      else items.push(item);
+    }
+    return { rows: items, rejected };
+  }
+
   const entities: SourceEntity[] = [];
   if (settings.items) entities.push('items');
   if (settings.stock_levels) entities.push('stock_levels');
@@ -300,54 +353,46 @@ export function createSqlSource(settings: SqlSettings, secret: string | null): E
     async readItems(cursor, limit, signal): Promise<SourcePage<SourceItem>> {
       const mapping = settings.items;
       if (!mapping) throw new SourceError('This connector maps no items');
-      const c = mapping.columns;
-      const { rows, next } = await readPage('items', mapping, [c.item_code], cursor, limit, signal);
-      let barcodes: Map<string, (SourceBarcode | { reason: string })[]> | null = null;
-      if (settings.barcodes) {
-        barcodes = new Map();
-        const codes = rows
-          .map((row) => row[c.item_code])
-          .filter((value) => value !== null && value !== undefined);
-        if (codes.length > 0) {
-          const b = settings.barcodes.columns;
-          const sql =
-            `SELECT * FROM ${from(settings.barcodes)} AS sv_src WHERE ${quote(b.item_code)} IN ` +
-            `(${codes.map((_, i) => param(i + 1)).join(', ')})`;
-          const found = await run(sql, codes.map(keyValue), signal);
-          requireColumns('barcodes', found[0], [b.item_code, b.barcode, b.pack_qty]);
-          for (const row of found) {
-            const mapped = mapBarcode(row[b.barcode], b.pack_qty ? row[b.pack_qty] : null);
-            if (mapped === null) continue;
-            const owner = textOf(row[b.item_code]) ?? '';
-            barcodes.set(owner, [...(barcodes.get(owner) ?? []), mapped]);
-          }
-        }
-      }
-      const items: SourceItem[] = [];
-      const rejected: RejectedRow[] = [];
-      for (const row of rows) {
-        const at = `item_code ${textOf(row[c.item_code]) ?? '(none)'}`;
-        const own = barcodes?.get(textOf(row[c.item_code]) ?? '') ?? [];
-        const bad = own.find(isReason);
-        if (bad) {
-          rejected.push({ at, reason: bad.reason });
-          continue;
-        }
-        const item = mapItem(
-          {
-            item_code: row[c.item_code],
-            name: row[c.name],
-            base_uom: c.base_uom ? row[c.base_uom] : null,
-            category: c.category ? row[c.category] : null,
-            unit_cost: c.unit_cost ? row[c.unit_cost] : null,
-          },
-          barcodes ? (own as SourceBarcode[]) : null,
-        );
-        if (isReason(item)) rejected.push({ at, reason: item.reason });
-        else items.push(item);
-      }
-      return { rows: items, rejected, next_cursor: next };
+      const { rows, next } = await readPage(
+        'items',
+        mapping,
+        [mapping.columns.item_code],
+        cursor,
+        limit,
+        signal,
+      );
+      return { ...(await mapItemRows(rows, signal)), next_cursor: next };
     },
+
+    ...(settings.items && settings.barcodes
+      ? {
+          async findItemByBarcode(candidates: readonly string[], signal: AbortSignal) {
+            const items = settings.items!;
+            const b = settings.barcodes!.columns;
+            if (candidates.length === 0) return null;
+            const owners = await run(
+              `SELECT * FROM ${from(settings.barcodes!)} AS sv_src WHERE ${quote(b.barcode)} IN ` +
+                `(${candidates.map((_, i) => param(i + 1)).join(', ')})`,
+              [...candidates],
+              signal,
+            );
+            requireColumns('barcodes', owners[0], [b.item_code, b.barcode]);
+            const code = owners.map((row) => row[b.item_code]).find((value) => textOf(value));
+            if (code === undefined) return null;
+            const rows = await run(
+              `SELECT * FROM ${from(items)} AS sv_src WHERE ${quote(items.columns.item_code)} = ${param(1)}`,
+              [keyValue(code)],
+              signal,
+            );
+            requireColumns('items', rows[0], Object.values(items.columns));
+            const mapped = await mapItemRows(rows.slice(0, 1), signal);
+            if (mapped.rows[0]) return mapped.rows[0];
+            const refused = mapped.rejected[0];
+            if (refused) throw new SourceError(`${refused.at}: ${refused.reason}`);
+            return null;
+          },
+        }
+      : {}),
 
     async readStockLevels(cursor, limit, signal): Promise<SourcePage<SourceStockLevel>> {
       const mapping = settings.stock_levels;
