@@ -46,6 +46,12 @@ import { transitionEvent } from './modules/integrations/circuit-breakers/transit
 import { loadOrCreateConnectorKey } from './modules/integrations/connectors/connector-key.ts';
 import { connectorsRoutes } from './modules/integrations/connectors/connectors.routes.ts';
 import { type Connectors, createConnectors } from './modules/integrations/connectors/connectors.service.ts';
+import { deliveryRoutes } from './modules/integrations/delivery/delivery.routes.ts';
+import {
+  createErpDelivery,
+  DELIVERY_JOB,
+  deliveryJob,
+} from './modules/integrations/delivery/delivery.service.ts';
 import { jobsRoutes } from './modules/integrations/jobs/jobs.routes.ts';
 import { createJobsAdmin } from './modules/integrations/jobs/jobs.service.ts';
 import { registerSyncJobs } from './modules/integrations/sync/sync.jobs.ts';
@@ -342,6 +348,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     itemsMinutes: config.erpSyncItemsMinutes,
     fullAt: config.erpSyncFullAt,
   });
+  // Adjustment delivery: the outbox to the ERP (webhook or staging table), its secret under the same key.
+  const delivery = createErpDelivery({
+    db,
+    clock,
+    audit: trail,
+    key: connectorKey.key,
+    breakers: circuitBreakers,
+    logger,
+    policy: { maxAttempts: config.erpDeliveryMaxAttempts },
+  });
+  jobs.register(DELIVERY_JOB, deliveryJob(delivery, config.erpDeliveryIntervalSeconds * 1000));
 
   registerRequestLimits(server, {
     signinPerMinute: config.rateLimitSigninPerMinute,
@@ -482,6 +499,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(circuitBreakersRoutes(circuitBreakers));
   await server.register(connectorsRoutes(connectors));
   await server.register(syncRoutes(erpSync));
+  await server.register(deliveryRoutes(delivery));
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).

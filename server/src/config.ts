@@ -58,6 +58,10 @@ export interface Config {
   /** Timeout of one page read from the ERP, and of a live barcode lookup on a scan miss. */
   erpSyncPageTimeoutMs: number;
   erpLookupTimeoutMs: number;
+  /** How often the outbox is delivered to the ERP (ERP_DELIVERY_INTERVAL_SECONDS). */
+  erpDeliveryIntervalSeconds: number;
+  /** Attempts before an undeliverable message is failed (ERP_DELIVERY_MAX_ATTEMPTS). */
+  erpDeliveryMaxAttempts: number;
   /** Enterprise audit (guide) */
   enterpriseAuditEnabled: boolean;
   auditRetentionDays: number;
@@ -296,6 +300,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     erpSyncFullAt: dailyTime(env, 'ERP_SYNC_FULL_AT', '02:00'),
     erpSyncPageTimeoutMs: int(env, 'ERP_SYNC_PAGE_TIMEOUT_MS', 15_000, 100, 600_000),
     erpLookupTimeoutMs: int(env, 'ERP_LOOKUP_TIMEOUT_MS', 2_000, 100, 60_000),
+    erpDeliveryIntervalSeconds: int(env, 'ERP_DELIVERY_INTERVAL_SECONDS', 30, 5, 86400),
+    erpDeliveryMaxAttempts: int(env, 'ERP_DELIVERY_MAX_ATTEMPTS', 12, 1, 1000),
     enterpriseAuditEnabled: bool(env, 'ENTERPRISE_AUDIT_ENABLED', true),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     auditHashAlgorithm: oneOf(env, 'AUDIT_HASH_ALGORITHM', 'sha256', ['sha256', 'sha384', 'sha512'] as const),
@@ -362,6 +368,8 @@ export const CONFIG_VARIABLES = [
   'ERP_SYNC_FULL_AT',
   'ERP_SYNC_PAGE_TIMEOUT_MS',
   'ERP_LOOKUP_TIMEOUT_MS',
+  'ERP_DELIVERY_INTERVAL_SECONDS',
+  'ERP_DELIVERY_MAX_ATTEMPTS',
   'ENTERPRISE_AUDIT_ENABLED',
   'AUDIT_RETENTION_DAYS',
   'AUDIT_HASH_ALGORITHM',

@@ -161,6 +161,13 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'DELETE /api/integrations/connectors/:id': 'admin',
       'POST /api/integrations/connectors/:id/test': 'admin',
       'GET /api/integrations/sync': 'admin,auditor',
+      'GET /api/integrations/delivery-target': 'admin,auditor',
+      'PUT /api/integrations/delivery-target': 'admin',
+      'DELETE /api/integrations/delivery-target': 'admin',
+      'POST /api/integrations/delivery-target/test': 'admin',
+      'GET /api/integrations/outbox': 'admin,auditor',
+      'POST /api/integrations/outbox/:id/retry': 'admin',
+      'GET /api/count-sessions/:id/delivery': 'admin,supervisor,auditor',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

@@ -376,6 +376,39 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
     await call('DELETE /api/integrations/connectors/:id', `/api/integrations/connectors/${connector.id}`);
     fs.rmSync(dropDir, { recursive: true, force: true });
 
+    // Adjustment delivery: the target set, tested (nothing listens there: a failed test is still
+    // recorded), removed; a failed outbox message put back to pending.
+    const target = '/api/integrations/delivery-target';
+    await call('PUT /api/integrations/delivery-target', target, {
+      payload: {
+        kind: 'webhook',
+        settings: { url: 'http://127.0.0.1:9/adjustments', timeout_ms: 1000 },
+        secret: 'cov-signing-key-0123456789',
+      },
+    });
+    await call('POST /api/integrations/delivery-target/test', `${target}/test`);
+    await call('DELETE /api/integrations/delivery-target', target);
+    const failedAt = app.clock.now().toISOString();
+    await app.database.db
+      .insertInto('erp_outbox')
+      .values({
+        id: '0190f0e4-0000-7000-8000-00000000c020',
+        topic: 'stock_adjustment',
+        idempotency_key: 'count-adjustment:coverage',
+        payload: '{}',
+        status: 'failed',
+        attempts: 1,
+        next_attempt_at: failedAt,
+        created_at: failedAt,
+        delivered_at: null,
+        last_error: 'HTTP 422',
+      })
+      .execute();
+    await call(
+      'POST /api/integrations/outbox/:id/retry',
+      '/api/integrations/outbox/0190f0e4-0000-7000-8000-00000000c020/retry',
+    );
+
     for (const [route, response] of covered) {
       const requestId = response.headers['x-request-id'] as string;
       const rows = await app.database.db

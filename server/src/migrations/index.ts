@@ -18,6 +18,7 @@ import { migration0016FeatureFlags } from './0016_feature_flags.ts';
 import { migration0017Jobs } from './0017_jobs.ts';
 import { migration0018ErpConnectors } from './0018_erp_connectors.ts';
 import { migration0019ErpSync } from './0019_erp_sync.ts';
+import { migration0020ErpDelivery } from './0020_erp_delivery.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -40,4 +41,5 @@ export const migrations: readonly MigrationModule[] = [
   migration0017Jobs,
   migration0018ErpConnectors,
   migration0019ErpSync,
+  migration0020ErpDelivery,
 ];

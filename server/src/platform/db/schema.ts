@@ -29,6 +29,10 @@ import type { CountLocationCompletionsTable } from '../../modules/counting/entri
 import type { FeatureFlagsTable } from '../../modules/flags/flags.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ErpConnectorsTable } from '../../modules/integrations/connectors/connectors.store.ts';
+import type {
+  ErpDeliveryTargetTable,
+  OutboxDeliveryColumns,
+} from '../../modules/integrations/delivery/delivery.store.ts';
 import type { ErpSyncStateTable } from '../../modules/integrations/sync/sync.store.ts';
 import type { ItemBarcodesTable, ItemsTable } from '../../modules/items/items.store.ts';
 import type { LocationsTable, WarehousesTable } from '../../modules/locations/locations.store.ts';
@@ -77,10 +81,12 @@ export interface Database {
   count_line_rounds: CountLineRoundsTable;
   count_location_completions: CountLocationCompletionsTable;
   count_adjustments: CountAdjustmentsTable;
-  erp_outbox: ErpOutboxTable;
+  /** Queued by posting (counting), delivered by integrations/delivery, which adds its columns. */
+  erp_outbox: ErpOutboxTable & OutboxDeliveryColumns;
   feature_flags: FeatureFlagsTable;
   job_leases: JobLeasesTable;
   job_runs: JobRunsTable;
   erp_connectors: ErpConnectorsTable;
+  erp_delivery_target: ErpDeliveryTargetTable;
   erp_sync_state: ErpSyncStateTable;
 }
