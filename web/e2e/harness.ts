@@ -174,6 +174,7 @@ export const ADMIN_NAV = [
   'Users',
   'Audit',
   'Security',
+  'Integrations',
   'Feature flags',
   'My account',
   'API docs',
@@ -188,6 +189,7 @@ export const AUDITOR_NAV = [
   'Stock levels',
   'Audit',
   'Security',
+  'Integrations',
   'My account',
   'API docs',
 ];

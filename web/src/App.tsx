@@ -12,6 +12,7 @@ import { startBackgroundSync, stopBackgroundSync } from './features/counting/off
 import { CountingPage } from './features/counting/supervisor/CountingPage.tsx';
 import { FlagsPage } from './features/flags/FlagsPage.tsx';
 import { ImportsPage } from './features/imports/ImportsPage.tsx';
+import { IntegrationsPage } from './features/integrations/IntegrationsPage.tsx';
 import { ItemsPage } from './features/items/ItemsPage.tsx';
 import { AppLayout } from './features/layout/AppLayout.tsx';
 import { HomePage } from './features/layout/HomePage.tsx';
@@ -36,6 +37,7 @@ const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/users': UsersPage,
   '/audit': AuditPage,
   '/security': SecurityPage,
+  '/integrations': IntegrationsPage,
   '/flags': FlagsPage,
   '/account': AccountPage,
 };

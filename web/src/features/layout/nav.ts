@@ -71,6 +71,12 @@ export const NAV_ITEMS: readonly NavItem[] = [
     summary: 'Security status and events; for admins, IP lists, locked accounts and sessions.',
   },
   {
+    label: 'Integrations',
+    path: '/integrations',
+    roles: ['admin', 'auditor'],
+    summary: 'ERP connectors and their connection tests, sync jobs and history, circuit breakers, delivery.',
+  },
+  {
     label: 'Feature flags',
     path: '/flags',
     roles: ['admin'],

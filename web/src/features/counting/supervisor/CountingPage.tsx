@@ -4,6 +4,7 @@ import { Link, useLocation } from '../../../router.tsx';
 import { formatDateTime } from '../../../ui/format.ts';
 import { ErrorAlert } from '../../../ui/forms.tsx';
 import { Page } from '../../../ui/Page.tsx';
+import { SessionDeliveryPanel } from '../../integrations/SessionDeliveryPanel.tsx';
 import { NotFoundPage } from '../../layout/NotFoundPage.tsx';
 import { Assignments } from './Assignments.tsx';
 import { type CountSessionDetail, countingKeys, countingUrl, getSession } from './api.ts';
@@ -127,6 +128,7 @@ function SessionView({ id, tab, canRun }: { id: string; tab: Tab; canRun: boolea
         {!canRun && <span className="badge counting-readonly">Read-only</span>}
       </p>
       {canRun && <SessionSteps session={data} />}
+      {data.status === 'posted' && <SessionDeliveryPanel sessionId={data.id} />}
       <nav className="audit-tabs" aria-label="Session views">
         <ul>
           {TABS.map((entry) => (
