@@ -138,25 +138,29 @@ export async function upsertStockLevelBatch(
     return { row, itemId, locationId };
   });
 
+  // The levels of the batch's items at the batch's locations, matched to their lot in Node: two
+  // plain IN lists plan in well under a millisecond, where PostgreSQL planned a 1,000-tuple
+  // (item, location, lot) IN list as 1,000 index probes in seconds.
   const existing = new Map<string, { id: string; quantity_e3: number; as_of: string }>();
-  for (const part of chunked(keyed, 3)) {
-    const found = await db
-      .selectFrom('stock_levels')
-      .select(['id', 'item_id', 'location_id', 'lot', 'quantity_e3', 'as_of'])
-      .where(({ eb, refTuple, tuple }) =>
-        eb(
-          refTuple('item_id', 'location_id', 'lot'),
-          'in',
-          part.map((entry) => tuple(entry.itemId, entry.locationId, entry.row.lot)),
-        ),
-      )
-      .execute();
-    for (const level of found) {
-      existing.set(`${level.item_id}\u0000${level.location_id}\u0000${level.lot}`, {
-        id: level.id,
-        quantity_e3: Number(level.quantity_e3),
-        as_of: level.as_of,
-      });
+  const wanted = new Set(
+    keyed.map((entry) => `${entry.itemId}\u0000${entry.locationId}\u0000${entry.row.lot}`),
+  );
+  const itemIds = [...new Set(keyed.map((entry) => entry.itemId))];
+  const locationIds = [...new Set(keyed.map((entry) => entry.locationId))];
+  // Half the bound values each, so one statement never holds more than MAX_PARAMS.
+  for (const itemPart of chunked(itemIds, 2)) {
+    for (const locationPart of chunked(locationIds, 2)) {
+      const found = await db
+        .selectFrom('stock_levels')
+        .select(['id', 'item_id', 'location_id', 'lot', 'quantity_e3', 'as_of'])
+        .where('item_id', 'in', itemPart)
+        .where('location_id', 'in', locationPart)
+        .execute();
+      for (const level of found) {
+        const key = `${level.item_id}\u0000${level.location_id}\u0000${level.lot}`;
+        if (!wanted.has(key)) continue;
+        existing.set(key, { id: level.id, quantity_e3: Number(level.quantity_e3), as_of: level.as_of });
+      }
     }
   }
 

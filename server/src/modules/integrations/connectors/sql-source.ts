@@ -228,14 +228,23 @@ export function createSqlSource(settings: SqlSettings, secret: string | null): E
   ) {
     const columns = keys.map(quote);
     let where = '';
+    let params: unknown[] = [];
     if (after) {
-      const params = after.map((_, i) => param(i + 1));
-      where =
-        keys.length === 1
-          ? ` WHERE ${columns[0]} > ${params[0]}`
-          : ` WHERE (${columns.join(', ')}) > (${params.join(', ')})`;
+      if (keys.length === 1) {
+        where = ` WHERE ${columns[0]} > ${param(1)}`;
+        params = after;
+      } else {
+        // The leading bound lets the ERP use an index range: MariaDB does not for a row
+        // comparison alone, and every page would scan the key from its start (quadratic).
+        const tuple = after.map((_, i) => param(i + 2));
+        where = ` WHERE ${columns[0]} >= ${param(1)} AND (${columns.join(', ')}) > (${tuple.join(', ')})`;
+        params = [after[0], ...after];
+      }
     }
-    return `SELECT * FROM ${from(mapping)} AS sv_src${where} ORDER BY ${columns.join(', ')} LIMIT ${limit + 1}`;
+    return {
+      sql: `SELECT * FROM ${from(mapping)} AS sv_src${where} ORDER BY ${columns.join(', ')} LIMIT ${limit + 1}`,
+      params,
+    };
   }
 
   async function run(sql: string, params: unknown[], signal: AbortSignal): Promise<Row[]> {
@@ -278,7 +287,8 @@ export function createSqlSource(settings: SqlSettings, secret: string | null): E
             value.e === entity && Array.isArray(value.k) && (value.k as unknown[]).length === keys.length,
         ).k
       : null;
-    const rows = await run(keysetSql(mapping, keys, after, limit), after ?? [], signal);
+    const query = keysetSql(mapping, keys, after, limit);
+    const rows = await run(query.sql, query.params, signal);
     requireColumns(entity, rows[0], [...Object.values(mapping.columns), ...keys]);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
