@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { Database } from '../../platform/db/schema.ts';
 
 /**
@@ -204,6 +204,22 @@ export async function upsertStockLevelBatch(
   });
 
   if (!options.write) return counts;
+  if (writes.length === 0) return counts;
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    // One array per column, whatever the batch size: PostgreSQL parses and plans a VALUES list of
+    // 8,000 parameters in ~80 ms, eight arrays in well under one.
+    const column = <K extends keyof (typeof writes)[number]>(key: K) => writes.map((write) => write[key]);
+    await sql`
+      insert into stock_levels (id, item_id, location_id, lot, quantity_e3, source, as_of, updated_at)
+      select * from unnest(
+        ${column('id')}::text[], ${column('item_id')}::text[], ${column('location_id')}::text[],
+        ${column('lot')}::text[], ${column('quantity_e3')}::bigint[], ${column('source')}::text[],
+        ${column('as_of')}::text[], ${column('updated_at')}::text[])
+      on conflict (item_id, location_id, lot) do update set
+        quantity_e3 = excluded.quantity_e3, source = excluded.source,
+        as_of = excluded.as_of, updated_at = excluded.updated_at`.execute(db);
+    return counts;
+  }
   for (const part of chunked(writes, 8)) {
     await db
       .insertInto('stock_levels')
