@@ -6,6 +6,7 @@ import { auditAppend } from './audit-append.ts';
 import { auditVerify } from './audit-verify.ts';
 import { authMe } from './auth-me.ts';
 import { countEntry } from './count-entry.ts';
+import { erpSync } from './erp-sync.ts';
 import { flagEval } from './flag-eval.ts';
 import { importItems } from './import.ts';
 import { ipFilter } from './ip-filter.ts';
@@ -17,6 +18,7 @@ import { stopAll } from './lib/processes.ts';
 import { loadSettings, type Settings, SettingsError } from './lib/settings.ts';
 import type { WorkComparison } from './lib/work.ts';
 import { lookup } from './lookup.ts';
+import { retention } from './retention.ts';
 import { sessionStart } from './session-start.ts';
 import { syncBatch } from './sync-batch.ts';
 
@@ -38,6 +40,8 @@ const BENCHMARKS: readonly Benchmark[] = [
   syncBatch,
   sessionStart,
   flagEval,
+  erpSync,
+  retention,
 ];
 
 type Status = 'ok' | 'invalid' | 'crashed';

@@ -35,6 +35,12 @@ import { registerFlagGuard } from './modules/flags/flag-guard.ts';
 import { flagsRoutes } from './modules/flags/flags.routes.ts';
 import { createFeatureFlags, type FeatureFlags } from './modules/flags/flags.service.ts';
 import { ofrepRoutes } from './modules/flags/ofrep.routes.ts';
+import { complianceRoutes } from './modules/governance/compliance/compliance.routes.ts';
+import { createCompliance } from './modules/governance/compliance/compliance.service.ts';
+import { dataRequestsRoutes } from './modules/governance/requests/requests.routes.ts';
+import { createDataRequests } from './modules/governance/requests/requests.service.ts';
+import { retentionRoutes } from './modules/governance/retention/retention.routes.ts';
+import { createRetention, RETENTION_JOB } from './modules/governance/retention/retention.service.ts';
 import { importsRoutes } from './modules/imports/imports.routes.ts';
 import { createImportsService } from './modules/imports/imports.service.ts';
 import { circuitBreakersRoutes } from './modules/integrations/circuit-breakers/circuit-breakers.routes.ts';
@@ -359,6 +365,37 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     policy: { maxAttempts: config.erpDeliveryMaxAttempts },
   });
   jobs.register(DELIVERY_JOB, deliveryJob(delivery, config.erpDeliveryIntervalSeconds * 1000));
+  // Retention (governance): policies per retainable table, applied daily by a job (archive, then delete).
+  const retention = createRetention({
+    db,
+    dialect: database.dialect,
+    clock,
+    trail,
+    logger,
+    jobs,
+    settings: {
+      enabled: config.dataGovernanceEnabled,
+      defaultRetentionDays: config.defaultRetentionDays,
+      accountingRetentionDays: config.accountingRetentionDays,
+      runAt: config.retentionRunAt,
+    },
+    flagOn: () => flags.isEnabled('data_governance', null),
+  });
+  jobs.register(RETENTION_JOB, retention.job());
+  // GDPR data subject requests (governance): access, portability, rectification, erasure.
+  const dataRequests = createDataRequests({ db, clock, ids, audit: trail });
+  // The data inventory and compliance report (governance), from the data registry and the catalogue.
+  const compliance = createCompliance({
+    db,
+    dialect: deps.database.dialect,
+    clock,
+    retention,
+    settings: {
+      dataGovernanceEnabled: config.dataGovernanceEnabled,
+      gdprComplianceMode: config.gdprComplianceMode,
+      defaultRetentionDays: config.defaultRetentionDays,
+    },
+  });
 
   registerRequestLimits(server, {
     signinPerMinute: config.rateLimitSigninPerMinute,
@@ -398,6 +435,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       'GET /api/users': { resource: 'user' },
       'GET /api/users/:id': { resource: 'user', idParam: 'id' },
       'GET /api/enterprise/security/sessions/:user_id': { resource: 'user_sessions', idParam: 'user_id' },
+      'GET /api/enterprise/governance/data-requests': { resource: 'data_subject_request' },
+      'GET /api/enterprise/governance/data-requests/:id': { resource: 'data_subject_request', idParam: 'id' },
     },
   });
 
@@ -500,6 +539,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await server.register(connectorsRoutes(connectors));
   await server.register(syncRoutes(erpSync));
   await server.register(deliveryRoutes(delivery));
+  await server.register(retentionRoutes(retention));
+  // DATA_GOVERNANCE_ENABLED=false: the governance endpoints are not served (404).
+  if (config.dataGovernanceEnabled) await server.register(complianceRoutes(compliance));
+  await server.register(
+    dataRequestsRoutes(dataRequests, {
+      governanceEnabled: config.dataGovernanceEnabled,
+      gdprMode: config.gdprComplianceMode,
+    }),
+  );
   server.addHook('onClose', () => auditAdmin.stop());
 
   // The web app: static assets, and index.html for any other GET outside /api (client routing).

@@ -83,6 +83,10 @@ export interface Config {
   dataGovernanceEnabled: boolean;
   gdprComplianceMode: boolean;
   defaultRetentionDays: number;
+  /** Posted counts younger than this are never removed by retention (legal hold). */
+  accountingRetentionDays: number;
+  /** The retention job's daily run (HH:MM, UTC). */
+  retentionRunAt: string;
   /** Observability (guide) */
   structuredLogging: boolean;
   logLevel: LogLevel;
@@ -319,6 +323,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataGovernanceEnabled: bool(env, 'DATA_GOVERNANCE_ENABLED', true),
     gdprComplianceMode: bool(env, 'GDPR_COMPLIANCE_MODE', true),
     defaultRetentionDays: int(env, 'DEFAULT_RETENTION_DAYS', 365, 1, 36500),
+    accountingRetentionDays: int(env, 'ACCOUNTING_RETENTION_DAYS', 2555, 1, 36500),
+    retentionRunAt: dailyTime(env, 'RETENTION_RUN_AT', '03:00'),
     structuredLogging: bool(env, 'STRUCTURED_LOGGING', true),
     logLevel: oneOf(env, 'LOG_LEVEL', 'INFO', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const),
     metricsEnabled: bool(env, 'METRICS_ENABLED', true),
@@ -383,6 +389,8 @@ export const CONFIG_VARIABLES = [
   'DATA_GOVERNANCE_ENABLED',
   'GDPR_COMPLIANCE_MODE',
   'DEFAULT_RETENTION_DAYS',
+  'ACCOUNTING_RETENTION_DAYS',
+  'RETENTION_RUN_AT',
   'STRUCTURED_LOGGING',
   'LOG_LEVEL',
   'METRICS_ENABLED',

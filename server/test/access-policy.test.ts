@@ -168,6 +168,18 @@ describe.each(dialects())('access policy on %s', (dialect) => {
       'GET /api/integrations/outbox': 'admin,auditor',
       'POST /api/integrations/outbox/:id/retry': 'admin',
       'GET /api/count-sessions/:id/delivery': 'admin,supervisor,auditor',
+      'POST /api/enterprise/governance/data-requests': 'admin',
+      'GET /api/enterprise/governance/data-requests': 'admin,auditor',
+      'GET /api/enterprise/governance/data-requests/:id': 'admin,auditor',
+      'POST /api/enterprise/governance/data-requests/:id/process': 'admin',
+      'GET /api/enterprise/governance/data-requests/:id/export': 'admin',
+      'GET /api/enterprise/governance/inventory': 'admin,auditor',
+      'GET /api/enterprise/governance/compliance-report': 'admin,auditor',
+      'GET /api/enterprise/governance/retention-policies': 'admin,auditor',
+      'POST /api/enterprise/governance/retention-policies': 'admin',
+      'DELETE /api/enterprise/governance/retention-policies/:table': 'admin',
+      'POST /api/enterprise/governance/apply-retention': 'admin',
+      'GET /api/enterprise/governance/retention-runs': 'admin,auditor',
     };
     for (const [route, want] of Object.entries(expected)) {
       const rule = app.server.routeAccess.get(route);

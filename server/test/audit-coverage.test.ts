@@ -409,6 +409,34 @@ describe.each(dialects())('every write is audited on %s', (dialect) => {
       '/api/integrations/outbox/0190f0e4-0000-7000-8000-00000000c020/retry',
     );
 
+    // A data subject request (governance): recorded, verified, processed (an access request).
+    const dsr = (
+      await call(
+        'POST /api/enterprise/governance/data-requests',
+        '/api/enterprise/governance/data-requests',
+        {
+          payload: { request_type: 'access', subject_id: user.id, subject_email: 'kim@example.org' },
+        },
+      )
+    ).json();
+    for (let step = 0; step < 2; step += 1)
+      await call(
+        'POST /api/enterprise/governance/data-requests/:id/process',
+        `/api/enterprise/governance/data-requests/${dsr.id}/process`,
+        { payload: {} },
+      );
+
+    // Retention (governance): a policy set, removed, and applied now (waiting for its report).
+    const policies = '/api/enterprise/governance/retention-policies';
+    await call('POST /api/enterprise/governance/retention-policies', policies, {
+      payload: { collection_name: 'security_events', retention_days: 400 },
+    });
+    await call('DELETE /api/enterprise/governance/retention-policies/:table', `${policies}/security_events`);
+    await call(
+      'POST /api/enterprise/governance/apply-retention',
+      '/api/enterprise/governance/apply-retention?wait=true',
+    );
+
     for (const [route, response] of covered) {
       const requestId = response.headers['x-request-id'] as string;
       const rows = await app.database.db

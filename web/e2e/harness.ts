@@ -175,6 +175,7 @@ export const ADMIN_NAV = [
   'Audit',
   'Security',
   'Integrations',
+  'Governance',
   'Feature flags',
   'My account',
   'API docs',
@@ -190,6 +191,7 @@ export const AUDITOR_NAV = [
   'Audit',
   'Security',
   'Integrations',
+  'Governance',
   'My account',
   'API docs',
 ];

@@ -11,6 +11,7 @@ import { CountPage } from './features/counting/counter/CountPage.tsx';
 import { startBackgroundSync, stopBackgroundSync } from './features/counting/offline/counter-store.ts';
 import { CountingPage } from './features/counting/supervisor/CountingPage.tsx';
 import { FlagsPage } from './features/flags/FlagsPage.tsx';
+import { GovernancePage } from './features/governance/GovernancePage.tsx';
 import { ImportsPage } from './features/imports/ImportsPage.tsx';
 import { IntegrationsPage } from './features/integrations/IntegrationsPage.tsx';
 import { ItemsPage } from './features/items/ItemsPage.tsx';
@@ -38,6 +39,7 @@ const PAGES: Record<string, ComponentType<{ user: User }>> = {
   '/audit': AuditPage,
   '/security': SecurityPage,
   '/integrations': IntegrationsPage,
+  '/governance': GovernancePage,
   '/flags': FlagsPage,
   '/account': AccountPage,
 };

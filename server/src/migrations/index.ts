@@ -19,6 +19,8 @@ import { migration0017Jobs } from './0017_jobs.ts';
 import { migration0018ErpConnectors } from './0018_erp_connectors.ts';
 import { migration0019ErpSync } from './0019_erp_sync.ts';
 import { migration0020ErpDelivery } from './0020_erp_delivery.ts';
+import { migration0021GovernanceRetention } from './0021_governance_retention.ts';
+import { migration0022DataSubjectRequests } from './0022_data_subject_requests.ts';
 
 /** The ordered list of every migration. Append only: a released migration never changes. */
 export const migrations: readonly MigrationModule[] = [
@@ -42,4 +44,6 @@ export const migrations: readonly MigrationModule[] = [
   migration0018ErpConnectors,
   migration0019ErpSync,
   migration0020ErpDelivery,
+  migration0021GovernanceRetention,
+  migration0022DataSubjectRequests,
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { DbHandle } from '../../platform/db/database.ts';
@@ -59,13 +60,18 @@ export async function applyAuditRetention(deps: {
       await trx
         .insertInto('data_archive')
         .values(
-          batch.map((row) => ({
-            id: ids.uuid(),
-            source: 'enterprise_audit_logs',
-            record_id: row.event_id,
-            payload: canonicalJson(row),
-            archived_at: now.toISOString(),
-          })),
+          batch.map((row) => {
+            const payload = canonicalJson(row);
+            return {
+              id: ids.uuid(),
+              source: 'enterprise_audit_logs',
+              record_id: row.event_id,
+              payload,
+              // As governance retention does: the archived text can be shown unaltered.
+              hash: createHash('sha256').update(payload).digest('hex'),
+              archived_at: now.toISOString(),
+            };
+          }),
         )
         .execute();
       count += batch.length;

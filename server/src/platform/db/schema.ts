@@ -27,6 +27,12 @@ import type {
 } from '../../modules/counting/counting.tables.ts';
 import type { CountLocationCompletionsTable } from '../../modules/counting/entries/entries.store.ts';
 import type { FeatureFlagsTable } from '../../modules/flags/flags.store.ts';
+import type { DataSubjectRequestsTable } from '../../modules/governance/requests/requests.store.ts';
+import type {
+  ArchiveHashColumn,
+  RetentionPoliciesTable,
+  RetentionRunsTable,
+} from '../../modules/governance/retention/retention.store.ts';
 import type { ImportErrorsTable, ImportJobsTable } from '../../modules/imports/imports.store.ts';
 import type { ErpConnectorsTable } from '../../modules/integrations/connectors/connectors.store.ts';
 import type {
@@ -63,7 +69,8 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   audit_retention_cuts: AuditRetentionCutsTable;
   audit_subject_keys: AuditSubjectKeysTable;
-  data_archive: DataArchiveTable;
+  /** Written by the audit trail's retention and by governance retention (which adds `hash`). */
+  data_archive: DataArchiveTable & ArchiveHashColumn;
   security_events: SecurityEventsTable;
   security_ip_lists: IpListsTable;
   cache_versions: CacheVersionsTable;
@@ -89,4 +96,7 @@ export interface Database {
   erp_connectors: ErpConnectorsTable;
   erp_delivery_target: ErpDeliveryTargetTable;
   erp_sync_state: ErpSyncStateTable;
+  data_subject_requests: DataSubjectRequestsTable;
+  retention_policies: RetentionPoliciesTable;
+  retention_runs: RetentionRunsTable;
 }

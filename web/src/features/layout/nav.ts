@@ -77,6 +77,13 @@ export const NAV_ITEMS: readonly NavItem[] = [
     summary: 'ERP connectors and their connection tests, sync jobs and history, circuit breakers, delivery.',
   },
   {
+    label: 'Governance',
+    path: '/governance',
+    roles: ['admin', 'auditor'],
+    summary:
+      'What personal data is held and why, retention policies, data subject requests, the compliance report.',
+  },
+  {
     label: 'Feature flags',
     path: '/flags',
     roles: ['admin'],
