@@ -58,8 +58,21 @@ export async function migrateToLatest(db: MigrationDb, dialect: Dialect): Promis
   }
 }
 
-/** Names of the migrations not yet applied: readiness fails while this is not empty. */
-export async function pendingMigrations(db: MigrationDb, dialect: Dialect): Promise<string[]> {
-  const all = await (await migrator(db, dialect)).getMigrations();
-  return all.filter((migration) => !migration.executedAt).map((migration) => migration.name);
+/**
+ * Names of the migrations not yet applied: readiness fails while this is not empty. Read from the
+ * bookkeeping table itself (in the connection's own schema), not through Kysely's migrator, which
+ * first introspects every table of every schema — slow, and failed by a table another schema drops
+ * meanwhile.
+ */
+export async function pendingMigrations(db: MigrationDb, _dialect: Dialect): Promise<string[]> {
+  let applied: Set<string>;
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    applied = new Set(rows.map((row) => row.name));
+  } catch (error) {
+    // No bookkeeping table yet: nothing is applied. Any other failure is the database's.
+    if (!isUndefinedTable(error) && !/no such table/i.test(String(error))) throw error;
+    applied = new Set();
+  }
+  return migrations.map((migration) => migration.name).filter((name) => !applied.has(name));
 }
