@@ -86,15 +86,3 @@ export function traceparentOf(context: RequestContext): string | undefined {
   if (!/^[0-9a-f]{32}$/.test(context.trace_id)) return undefined;
   return `00-${context.trace_id}-${context.span_id}-${context.trace_flags}`;
 }
-
-/** Headers that carry the context to the next service (the ERP client uses these). */
-export function propagationHeaders(context: RequestContext): Record<string, string> {
-  const headers: Record<string, string> = {
-    'x-request-id': context.request_id,
-    'x-trace-id': context.trace_id,
-    'x-correlation-id': context.correlation_id,
-  };
-  const traceparent = traceparentOf(context);
-  if (traceparent) headers.traceparent = traceparent;
-  return headers;
-}
