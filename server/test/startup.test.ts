@@ -1,48 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTestSchema, dialects, TEST_PG_URL } from './helpers/test-app.ts';
-
-const MAIN = path.resolve('server/src/main.ts');
-const CLI = path.resolve('server/src/cli.ts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function waitForReady(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('server did not become ready');
-}
-
-/** The environment for a fresh, empty store of the given dialect. */
-async function emptyStore(dialect: string, dataDir: string): Promise<Record<string, string>> {
-  if (dialect === 'sqlite') return { DATA_DIR: dataDir };
-  const schema = await createTestSchema();
-  const url = new URL(TEST_PG_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { DATA_DIR: dataDir, DATABASE_URL: url.toString() };
-}
+import { CLI, emptyStore, freePort, MAIN, waitForReady } from './helpers/server-process.ts';
+import { dialects } from './helpers/test-app.ts';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -68,8 +30,8 @@ describe('start-up configuration', () => {
 
 describe.each(dialects())('the product process on %s', (dialect) => {
   it('migrates, creates the first admin with a one-time password, serves, and shuts down on SIGTERM', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sv-start-'));
-    const storeEnv = await emptyStore(dialect, dataDir);
+    const store = await emptyStore(dialect);
+    const storeEnv = store.env;
     try {
       const migrate = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'migrate'], {
         env: { ...process.env, ...storeEnv },
@@ -109,7 +71,7 @@ describe.each(dialects())('the product process on %s', (dialect) => {
       expect(await exited).toBe(0);
       expect(stdout).toContain('shut down cleanly');
     } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      store.remove();
     }
   });
 });
