@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import { startBaseline } from './lib/baseline.ts';
-import type { Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark } from './lib/benchmark.ts';
 import { type Comparison, compare } from './lib/compare.ts';
 import { countRows, createSession, entryTarget, seedFloor, startSession } from './lib/counting.ts';
+import { type DialectCaseOptions, dialectCase } from './lib/dialect-case.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
-import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
+import { sqliteThenPostgres } from './lib/postgres.ts';
+import { startProduct } from './lib/product.ts';
 import { expectOk, signIn } from './lib/session.ts';
-import type { Settings } from './lib/settings.ts';
 
 const ITEMS = 2_000;
 const LOCATIONS = 5;
@@ -37,21 +36,9 @@ function served(comparison: Comparison): number {
   return loads.reduce((total, load) => total + load.requests - load.non2xx, 0);
 }
 
-async function runCase(options: {
-  label: 'sqlite' | 'postgres';
-  workdir: string;
-  settings: Settings;
-  cpuProfileDir: string | null;
-  cleanup: Cleanup;
-  schema: string | null;
-  log(line: string): void;
-}): Promise<Comparison> {
-  const { label, settings, cleanup, log, schema } = options;
-  const dir = path.join(options.workdir, label);
-  const open = (): DbHandle =>
-    schema === null
-      ? openDb({ databaseUrl: null, sqliteFile: productSqliteFile(productDataDir(dir)) })
-      : openDb({ databaseUrl: settings.pgUrl, pgSchema: schema, pgPoolSize: 2 });
+async function runCase(options: DialectCaseOptions): Promise<Comparison> {
+  const { label, settings, cleanup, log } = options;
+  const { dir, open, productOptions } = dialectCase(options);
 
   // The product's migrations, then the floor, before the product starts.
   const setup = open();
@@ -72,14 +59,7 @@ async function runCase(options: {
       `stock levels in ${((performance.now() - seeded) / 1000).toFixed(1)} s`,
   );
 
-  const profileDir = options.cpuProfileDir ? path.join(options.cpuProfileDir, label) : null;
-  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  const product = await startProduct({
-    workdir: dir,
-    overrides: settings.productEnv,
-    ...(schema !== null ? { databaseUrl: schemaUrl(settings.pgUrl, schema) } : {}),
-    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
-  });
+  const product = await startProduct(productOptions);
   cleanup.add(`stop the ${label} product`, product.stop);
   log(`  ${label}: product pid ${product.pid} at ${product.url} (log: ${product.logFile})`);
   const headers = { ...(await signIn(product)), 'content-type': 'application/json' };

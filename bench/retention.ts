@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import type { Database } from '../server/src/platform/db/schema.ts';
 import { uuidv7 } from '../server/src/platform/ids.ts';
-import type { Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark } from './lib/benchmark.ts';
+import { type DialectCaseOptions, dialectCase } from './lib/dialect-case.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
-import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
+import { sqliteThenPostgres } from './lib/postgres.ts';
+import { startProduct } from './lib/product.ts';
 import { expectOk, signIn } from './lib/session.ts';
-import type { Settings } from './lib/settings.ts';
 import { type WorkComparison, workComparison, workFigure } from './lib/work.ts';
 
 const ROWS = 100_000;
@@ -55,21 +52,9 @@ async function expiredEvents(db: Kysely<Database>): Promise<number> {
   return Number(row.n);
 }
 
-async function runCase(options: {
-  label: 'sqlite' | 'postgres';
-  workdir: string;
-  settings: Settings;
-  cpuProfileDir: string | null;
-  cleanup: Cleanup;
-  schema: string | null;
-  log(line: string): void;
-}): Promise<WorkComparison> {
-  const { label, settings, cleanup, log, schema } = options;
-  const dir = path.join(options.workdir, label);
-  const open = (): DbHandle =>
-    schema === null
-      ? openDb({ databaseUrl: null, sqliteFile: productSqliteFile(productDataDir(dir)) })
-      : openDb({ databaseUrl: settings.pgUrl, pgSchema: schema, pgPoolSize: 2 });
+async function runCase(options: DialectCaseOptions): Promise<WorkComparison> {
+  const { label, settings, cleanup, log } = options;
+  const { open, productOptions } = dialectCase(options);
 
   const setup = open();
   try {
@@ -77,14 +62,7 @@ async function runCase(options: {
   } finally {
     await setup.close();
   }
-  const profileDir = options.cpuProfileDir ? path.join(options.cpuProfileDir, label) : null;
-  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  const product = await startProduct({
-    workdir: dir,
-    overrides: settings.productEnv,
-    ...(schema !== null ? { databaseUrl: schemaUrl(settings.pgUrl, schema) } : {}),
-    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
-  });
+  const product = await startProduct(productOptions);
   cleanup.add(`stop the ${label} product`, product.stop);
   log(`  ${label}: product pid ${product.pid} at ${product.url} (log: ${product.logFile})`);
   // No kept-alive sockets: the seeding below blocks this process for seconds (synchronous SQLite),

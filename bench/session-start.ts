@@ -1,16 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import type { Database } from '../server/src/platform/db/schema.ts';
-import type { Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark } from './lib/benchmark.ts';
 import { countRows, createSession, type Floor, seedFloor, startSession } from './lib/counting.ts';
+import { type DialectCaseOptions, dialectCase } from './lib/dialect-case.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
-import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
+import { sqliteThenPostgres } from './lib/postgres.ts';
+import { startProduct } from './lib/product.ts';
 import { signIn } from './lib/session.ts';
-import type { Settings } from './lib/settings.ts';
 import { type WorkComparison, workComparison, workFigure } from './lib/work.ts';
 
 const ITEMS = 10_000;
@@ -43,21 +40,9 @@ async function rawCopy(db: Kysely<Database>, warehouseId: string, tag: string): 
   return Number(result.numAffectedRows ?? 0);
 }
 
-async function runCase(options: {
-  label: 'sqlite' | 'postgres';
-  workdir: string;
-  settings: Settings;
-  cpuProfileDir: string | null;
-  cleanup: Cleanup;
-  schema: string | null;
-  log(line: string): void;
-}): Promise<WorkComparison> {
-  const { label, settings, cleanup, log, schema } = options;
-  const dir = path.join(options.workdir, label);
-  const open = (): DbHandle =>
-    schema === null
-      ? openDb({ databaseUrl: null, sqliteFile: productSqliteFile(productDataDir(dir)) })
-      : openDb({ databaseUrl: settings.pgUrl, pgSchema: schema, pgPoolSize: 2 });
+async function runCase(options: DialectCaseOptions): Promise<WorkComparison> {
+  const { label, settings, cleanup, log } = options;
+  const { open, productOptions } = dialectCase(options);
 
   const setup = open();
   const seeding = performance.now();
@@ -79,14 +64,7 @@ async function runCase(options: {
       `stock levels in ${((performance.now() - seeding) / 1000).toFixed(1)} s`,
   );
 
-  const profileDir = options.cpuProfileDir ? path.join(options.cpuProfileDir, label) : null;
-  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  const product = await startProduct({
-    workdir: dir,
-    overrides: settings.productEnv,
-    ...(schema !== null ? { databaseUrl: schemaUrl(settings.pgUrl, schema) } : {}),
-    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
-  });
+  const product = await startProduct(productOptions);
   cleanup.add(`stop the ${label} product`, product.stop);
   log(`  ${label}: product pid ${product.pid} at ${product.url} (log: ${product.logFile})`);
   const headers = await signIn(product);

@@ -1,10 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
 import type { Database } from '../server/src/platform/db/schema.ts';
-import type { Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark } from './lib/benchmark.ts';
 import { catalogueItem } from './lib/catalogue.ts';
 import {
   countRows,
@@ -15,11 +12,11 @@ import {
   startSession,
   userIdOf,
 } from './lib/counting.ts';
+import { type DialectCaseOptions, dialectCase } from './lib/dialect-case.ts';
 import { fmtInt } from './lib/format.ts';
-import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
-import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
+import { sqliteThenPostgres } from './lib/postgres.ts';
+import { startProduct } from './lib/product.ts';
 import { expectOk, signIn } from './lib/session.ts';
-import type { Settings } from './lib/settings.ts';
 import { type WorkComparison, workComparison, workFigure } from './lib/work.ts';
 
 const ITEMS = 2_000;
@@ -120,21 +117,9 @@ const percentile = (values: readonly number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 };
 
-async function runCase(options: {
-  label: 'sqlite' | 'postgres';
-  workdir: string;
-  settings: Settings;
-  cpuProfileDir: string | null;
-  cleanup: Cleanup;
-  schema: string | null;
-  log(line: string): void;
-}): Promise<WorkComparison> {
-  const { label, settings, cleanup, log, schema } = options;
-  const dir = path.join(options.workdir, label);
-  const open = (): DbHandle =>
-    schema === null
-      ? openDb({ databaseUrl: null, sqliteFile: productSqliteFile(productDataDir(dir)) })
-      : openDb({ databaseUrl: settings.pgUrl, pgSchema: schema, pgPoolSize: 2 });
+async function runCase(options: DialectCaseOptions): Promise<WorkComparison> {
+  const { label, settings, cleanup, log } = options;
+  const { open, productOptions } = dialectCase(options);
 
   const setup = open();
   let floor: Floor;
@@ -148,14 +133,7 @@ async function runCase(options: {
   } finally {
     await setup.close();
   }
-  const profileDir = options.cpuProfileDir ? path.join(options.cpuProfileDir, label) : null;
-  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-  const product = await startProduct({
-    workdir: dir,
-    overrides: settings.productEnv,
-    ...(schema !== null ? { databaseUrl: schemaUrl(settings.pgUrl, schema) } : {}),
-    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
-  });
+  const product = await startProduct(productOptions);
   cleanup.add(`stop the ${label} product`, product.stop);
   const headers = { ...(await signIn(product)), 'content-type': 'application/json' };
   const userId = await userIdOf(product, headers);
