@@ -100,7 +100,13 @@ import { type IdGenerator, systemIds } from './platform/ids.ts';
 import { createJobRunner, type JobRunner } from './platform/jobs/job-runner.ts';
 import { registerInstrumentation } from './platform/observability/instrumentation.ts';
 import type { Metrics } from './platform/observability/metrics.ts';
-import { healthRoutes, metricsRoutes } from './platform/observability/observability.routes.ts';
+import {
+  breakersReadinessCheck,
+  healthRoutes,
+  metricsRoutes,
+  ReadinessFailure,
+  redisReadinessCheck,
+} from './platform/observability/observability.routes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
@@ -473,6 +479,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     healthRoutes({
       service: config.serviceName,
       version: VERSION,
+      // One check per dependency. Database and migrations are critical (503: take the instance out);
+      // Redis and the ERP are not (200 `degraded`): limits fall back to memory, counting needs no ERP.
       checks: [
         {
           name: 'database',
@@ -485,10 +493,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           name: 'migrations',
           async check() {
             const pending = await pendingMigrations(database.db, database.dialect);
-            if (pending.length > 0) throw new Error(`${pending.length} pending`);
+            if (pending.length > 0) throw new ReadinessFailure(`${pending.length} pending`);
             return 'all applied';
           },
         },
+        ...(config.redisUrl ? [redisReadinessCheck(config.redisUrl)] : []),
+        breakersReadinessCheck(
+          'erp',
+          () => circuitBreakers.snapshot(),
+          // erp:<connector> for syncs and lookups, erp.delivery for adjustments sent back.
+          (name) => name.startsWith('erp:') || name.startsWith('erp.'),
+        ),
       ],
     }),
   );

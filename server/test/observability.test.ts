@@ -173,9 +173,10 @@ describe.each(dialects())('observability on %s', (dialect) => {
     expect(live.json()).toEqual({ status: 'ok' });
     const ready = await app.server.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
+    expect(ready.json().status).toBe('ok');
     expect(ready.json().checks).toEqual([
-      { name: 'database', status: 'ok', detail: dialect },
-      { name: 'migrations', status: 'ok', detail: 'all applied' },
+      { name: 'database', status: 'ok', critical: true, detail: dialect },
+      { name: 'migrations', status: 'ok', critical: true, detail: 'all applied' },
     ]);
   });
 
@@ -187,7 +188,12 @@ describe.each(dialects())('observability on %s', (dialect) => {
     const ready = await app.server.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json().status).toBe('fail');
-    expect(ready.json().checks[1]).toEqual({ name: 'migrations', status: 'fail', detail: 'unavailable' });
+    expect(ready.json().checks[1]).toEqual({
+      name: 'migrations',
+      status: 'fail',
+      critical: true,
+      detail: '1 pending',
+    });
   });
 });
 

@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls GET /health/ready until it answers 200; fails early when the process exits. */
-export async function waitForReady(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitForReady(port: number, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);

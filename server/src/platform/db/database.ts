@@ -68,12 +68,24 @@ export function openDb(options: OpenDbOptions): DbHandle {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.pgPoolSize ?? 10,
+      // While PostgreSQL is down a request waits at most this long for a connection, then gets a
+      // 503 (unavailable.ts) instead of hanging; a dead peer behind a silent network is found by
+      // TCP keepalive rather than never.
       connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       ...(options.pgSchema ? { options: `-c search_path=${options.pgSchema}` } : {}),
     });
     // An idle client that loses its connection (PostgreSQL restarted) emits 'error' on the pool;
     // without a listener that would crash the process. The next query gets a fresh client.
     pool.on('error', () => {});
+    // A client checked out when its connection dies (pg_ctl stop -m fast ends every session) emits
+    // 'error' on itself too, where the pool no longer listens: the query in flight rejects anyway,
+    // and on release the pool sees the client is broken and drops it. Without this listener the
+    // unhandled 'error' event would take the whole process down.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     return {
       db,

@@ -1,5 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+  reportDatabaseUnavailable,
+} from '../db/unavailable.ts';
 
 /** An expected failure with its HTTP status and a stable machine-readable code. */
 export class AppError extends Error {
@@ -107,6 +112,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON') {
       return reply.status(400).send(errorBody(request, 'INVALID_JSON', 'Body is not valid JSON'));
+    }
+    // The database is down or restarting: a 503 to retry, not a 500 (platform/db/unavailable.ts).
+    if (isDatabaseUnavailable(error)) {
+      reportDatabaseUnavailable(request.log, error);
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send(
+          errorBody(request, 'SERVICE_UNAVAILABLE', 'Service temporarily unavailable; try again shortly'),
+        );
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
