@@ -1,8 +1,5 @@
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import type { SqlSettings } from './connector-settings.ts';
 import {
-  abortable,
   decodeSourceCursor,
   type ErpSource,
   encodeSourceCursor,
@@ -20,6 +17,7 @@ import {
   safeMessage,
   textOf,
 } from './erp-source.ts';
+import { openSqlPeer } from './sql-peer.ts';
 
 /**
  * An ERP database as a source: PostgreSQL (`pg`) or MySQL/MariaDB (`mysql2`). Each mapping is a
@@ -27,19 +25,12 @@ import {
  * (<key>) > (<cursor>) ORDER BY <key> LIMIT n`, so a page costs an index range scan on the ERP
  * side when the key is indexed, and the cursor is the key of the last row handed out.
  *
- * Every query runs in a READ ONLY transaction on a connection from a pool of two. Aborting a call
- * cancels the statement on the server (pg_cancel_backend / KILL QUERY from a second connection)
- * and destroys the connection, so nothing keeps running in the ERP for a caller that has gone.
+ * Every query runs in a READ ONLY transaction on a connection from a pool of two (sql-peer.ts:
+ * an aborted call is cancelled in the ERP, a dropped connection never takes the process down).
  */
 
 type Row = Record<string, unknown>;
 
-interface Runner {
-  run(sql: string, params: unknown[], signal: AbortSignal): Promise<Row[]>;
-  close(): Promise<void>;
-}
-
-const CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 function describeError(error: unknown, settings: SqlSettings, secret: string | null): string {
@@ -56,152 +47,6 @@ function describeError(error: unknown, settings: SqlSettings, secret: string | n
   return safeMessage(error, [secret]);
 }
 
-function createPgRunner(settings: SqlSettings, secret: string | null): Runner {
-  const config: pg.ClientConfig = {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    ...(secret !== null ? { password: secret } : {}),
-    ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'stock-verify-connector',
-    statement_timeout: settings.query_timeout_ms ?? DEFAULT_QUERY_TIMEOUT_MS,
-  };
-  const pool = new pg.Pool({ ...config, max: 2, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
-  // An idle connection the ERP drops must not take the process down.
-  pool.on('error', () => undefined);
-  const cancels = new Set<Promise<void>>();
-
-  function cancelBackend(pid: number | null): void {
-    if (!pid) return;
-    const canceller = new pg.Client(config);
-    canceller.on('error', () => undefined);
-    const done = canceller
-      .connect()
-      .then(() => canceller.query('select pg_cancel_backend($1)', [pid]))
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .finally(() => canceller.end().catch(() => undefined));
-    cancels.add(done);
-    void done.finally(() => cancels.delete(done));
-  }
-
-  return {
-    async run(sql, params, signal) {
-      const connecting = pool.connect();
-      const client = await abortable(signal, connecting, () => {
-        void connecting.then((late) => late.release(true)).catch(() => undefined);
-      });
-      let released = false;
-      const release = (destroy: boolean) => {
-        if (released) return;
-        released = true;
-        client.release(destroy ? new Error('discarded') : undefined);
-      };
-      const work = (async () => {
-        await client.query('BEGIN READ ONLY');
-        try {
-          return (await client.query(sql, params)).rows as Row[];
-        } finally {
-          await client.query('ROLLBACK').catch(() => undefined);
-        }
-      })();
-      try {
-        return await abortable(signal, work, () => {
-          cancelBackend((client as unknown as { processID: number | null }).processID);
-          release(true);
-        });
-      } catch (error) {
-        release(true);
-        throw error;
-      } finally {
-        release(false);
-      }
-    },
-    async close() {
-      await Promise.all([...cancels]);
-      await pool.end().catch(() => undefined);
-    },
-  };
-}
-
-function createMysqlRunner(settings: SqlSettings, secret: string | null): Runner {
-  const config: mysql.ConnectionOptions = {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    ...(secret !== null ? { password: secret } : {}),
-    ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    // Exact values as text: DECIMAL, BIGINT and dates are never squeezed through a float or a Date.
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    decimalNumbers: false,
-    dateStrings: true,
-  };
-  const pool = mysql.createPool({ ...config, connectionLimit: 2, maxIdle: 2, idleTimeout: 10_000 });
-  const kills = new Set<Promise<void>>();
-  const timeoutMs = settings.query_timeout_ms ?? DEFAULT_QUERY_TIMEOUT_MS;
-
-  function killQuery(threadId: number | undefined): void {
-    if (!threadId) return;
-    const done = mysql
-      .createConnection(config)
-      .then(async (killer) => {
-        try {
-          await killer.query(`KILL QUERY ${Number(threadId)}`);
-        } finally {
-          await killer.end().catch(() => undefined);
-        }
-      })
-      .catch(() => undefined);
-    kills.add(done);
-    void done.finally(() => kills.delete(done));
-  }
-
-  return {
-    async run(sql, params, signal) {
-      const connecting = pool.getConnection();
-      const connection = await abortable(signal, connecting, () => {
-        void connecting.then((late) => late.destroy()).catch(() => undefined);
-      });
-      let done = false;
-      const work = (async () => {
-        await connection.query('START TRANSACTION READ ONLY');
-        try {
-          const [rows] = await connection.query({ sql, values: params, timeout: timeoutMs });
-          return rows as Row[];
-        } finally {
-          await connection.query('ROLLBACK').catch(() => undefined);
-        }
-      })();
-      try {
-        return await abortable(signal, work, () => {
-          done = true;
-          killQuery(connection.threadId);
-          connection.destroy();
-        });
-      } catch (error) {
-        if (!done) {
-          done = true;
-          connection.destroy();
-        }
-        throw error;
-      } finally {
-        if (!done) connection.release();
-      }
-    },
-    async close() {
-      await Promise.all([...kills]);
-      await pool.end().catch(() => undefined);
-    },
-  };
-}
-
 interface EntityMapping {
   query?: string | undefined;
   table?: string | undefined;
@@ -210,7 +55,12 @@ interface EntityMapping {
 
 export function createSqlSource(settings: SqlSettings, secret: string | null): ErpSource {
   const postgres = settings.dialect === 'postgres';
-  const runner = postgres ? createPgRunner(settings, secret) : createMysqlRunner(settings, secret);
+  const peer = openSqlPeer(settings, secret, {
+    poolSize: 2,
+    applicationName: 'stock-verify-connector',
+    statementTimeoutMs: settings.query_timeout_ms ?? DEFAULT_QUERY_TIMEOUT_MS,
+  });
+  const begin = postgres ? 'BEGIN READ ONLY' : 'START TRANSACTION READ ONLY';
   const quote = (name: string) => (postgres ? `"${name}"` : `\`${name}\``);
   const param = (index: number) => (postgres ? `$${index}` : '?');
 
@@ -249,7 +99,14 @@ export function createSqlSource(settings: SqlSettings, secret: string | null): E
 
   async function run(sql: string, params: unknown[], signal: AbortSignal): Promise<Row[]> {
     try {
-      return await runner.run(sql, params, signal);
+      return await peer.withConnection(signal, async (connection) => {
+        await connection.query(begin, []);
+        try {
+          return (await connection.query(sql, params)).rows;
+        } finally {
+          await connection.query('ROLLBACK', []).catch(() => undefined);
+        }
+      });
     } catch (error) {
       throw new SourceError(describeError(error, settings, secret), { cause: error });
     }
@@ -434,6 +291,6 @@ export function createSqlSource(settings: SqlSettings, secret: string | null): E
       return { rows: levels, rejected, next_cursor: next };
     },
 
-    close: () => runner.close(),
+    close: () => peer.close(),
   };
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { abortable, safeMessage } from '../connectors/erp-source.ts';
+import { safeMessage } from '../connectors/erp-source.ts';
+import { openSqlPeer, type SqlPeer, type SqlPeerConnection } from '../connectors/sql-peer.ts';
 import type { OutboxRow } from './delivery.store.ts';
 import { type DeliveryAck, type DeliveryChannel, DeliveryError, messageBody } from './delivery-channel.ts';
 import type { SqlTargetSettings } from './delivery-settings.ts';
@@ -41,12 +40,6 @@ export const STAGING_COLUMNS = [
   'created_at',
 ] as const;
 
-const CONNECT_TIMEOUT_MS = 10_000;
-
-interface Connection {
-  query(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[]; affected: number }>;
-}
-
 interface Driver {
   quote(name: string): string;
   param(index: number): string;
@@ -57,43 +50,11 @@ interface Driver {
   currentSchema: string;
   /** When created_at goes in as text: ISO for PostgreSQL, `YYYY-MM-DD HH:MM:SS.mmm` (UTC) for MySQL DATETIME. */
   timestamp(iso: string): string;
-  /** Runs `work` on one connection; cancels it in the database when `signal` aborts. */
-  withConnection<T>(signal: AbortSignal, work: (connection: Connection) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
 }
 
-function pgDriver(settings: SqlTargetSettings, secret: string | null): Driver {
-  const config: pg.ClientConfig = {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    ...(secret !== null ? { password: secret } : {}),
-    ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'stock-verify-delivery',
-  };
-  const pool = new pg.Pool({ ...config, max: 1, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
-  pool.on('error', () => undefined);
-  const cancels = new Set<Promise<void>>();
-
-  function cancel(pid: number | null | undefined): void {
-    if (!pid) return;
-    const canceller = new pg.Client(config);
-    canceller.on('error', () => undefined);
-    const done = canceller
-      .connect()
-      .then(() => canceller.query('select pg_cancel_backend($1)', [pid]))
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .finally(() => canceller.end().catch(() => undefined));
-    cancels.add(done);
-    void done.finally(() => cancels.delete(done));
-  }
-
-  return {
+/** What differs between the two dialects of a staging table; the connections are sql-peer.ts's. */
+const DRIVERS: Record<SqlTargetSettings['dialect'], Driver> = {
+  postgres: {
     quote: (name) => `"${name}"`,
     param: (index) => `$${index}`,
     insertSql: (table, columns, params) =>
@@ -102,75 +63,8 @@ function pgDriver(settings: SqlTargetSettings, secret: string | null): Driver {
     isDuplicateKey: () => false,
     currentSchema: 'current_schema()',
     timestamp: (iso) => iso,
-    async withConnection(signal, work) {
-      const connecting = pool.connect();
-      const client = await abortable(signal, connecting, () => {
-        void connecting.then((late) => late.release(true)).catch(() => undefined);
-      });
-      let released = false;
-      const release = (destroy: boolean) => {
-        if (released) return;
-        released = true;
-        client.release(destroy ? new Error('discarded') : undefined);
-      };
-      const connection: Connection = {
-        async query(sql, params) {
-          const result = await client.query(sql, params);
-          return { rows: result.rows as Record<string, unknown>[], affected: result.rowCount ?? 0 };
-        },
-      };
-      try {
-        return await abortable(signal, work(connection), () => {
-          cancel((client as unknown as { processID?: number | null }).processID);
-          release(true);
-        });
-      } catch (error) {
-        release(true);
-        throw error;
-      } finally {
-        release(false);
-      }
-    },
-    async close() {
-      await Promise.all([...cancels]);
-      await pool.end().catch(() => undefined);
-    },
-  };
-}
-
-function mysqlDriver(settings: SqlTargetSettings, secret: string | null): Driver {
-  const config: mysql.ConnectionOptions = {
-    host: settings.host,
-    port: settings.port,
-    database: settings.database,
-    user: settings.user,
-    ...(secret !== null ? { password: secret } : {}),
-    ...(settings.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    dateStrings: true,
-  };
-  const pool = mysql.createPool({ ...config, connectionLimit: 1, maxIdle: 1, idleTimeout: 10_000 });
-  const kills = new Set<Promise<void>>();
-
-  function kill(threadId: number | undefined): void {
-    if (!threadId) return;
-    const done = mysql
-      .createConnection(config)
-      .then(async (killer) => {
-        try {
-          await killer.query(`KILL QUERY ${Number(threadId)}`);
-        } finally {
-          await killer.end().catch(() => undefined);
-        }
-      })
-      .catch(() => undefined);
-    kills.add(done);
-    void done.finally(() => kills.delete(done));
-  }
-
-  return {
+  },
+  mysql: {
     quote: (name) => `\`${name}\``,
     param: () => '?',
     insertSql: (table, columns, params) => `INSERT INTO ${table} (${columns}) VALUES (${params})`,
@@ -178,41 +72,8 @@ function mysqlDriver(settings: SqlTargetSettings, secret: string | null): Driver
     isDuplicateKey: (error) => (error as { errno?: number })?.errno === 1062,
     currentSchema: 'database()',
     timestamp: (iso) => iso.replace('T', ' ').replace(/Z$/, ''),
-    async withConnection(signal, work) {
-      const connecting = pool.getConnection();
-      const raw = await abortable(signal, connecting, () => {
-        void connecting.then((late) => late.destroy()).catch(() => undefined);
-      });
-      let done = false;
-      const connection: Connection = {
-        async query(sql, params) {
-          const [result] = await raw.query({ sql, values: params, timeout: settings.timeout_ms });
-          if (Array.isArray(result)) return { rows: result as Record<string, unknown>[], affected: 0 };
-          return { rows: [], affected: Number((result as { affectedRows?: number }).affectedRows ?? 0) };
-        },
-      };
-      try {
-        return await abortable(signal, work(connection), () => {
-          done = true;
-          kill(raw.threadId);
-          raw.destroy();
-        });
-      } catch (error) {
-        if (!done) {
-          done = true;
-          raw.destroy();
-        }
-        throw error;
-      } finally {
-        if (!done) raw.release();
-      }
-    },
-    async close() {
-      await Promise.all([...kills]);
-      await pool.end().catch(() => undefined);
-    },
-  };
-}
+  },
+};
 
 /** The SQLSTATE of a driver error: pg's `code`, mysql2's `sqlState`. */
 function sqlStateOf(error: unknown): string | undefined {
@@ -248,7 +109,12 @@ function asDeliveryError(error: unknown, settings: SqlTargetSettings, secret: st
 }
 
 export function createSqlChannel(settings: SqlTargetSettings, secret: string | null): DeliveryChannel {
-  const driver = settings.dialect === 'postgres' ? pgDriver(settings, secret) : mysqlDriver(settings, secret);
+  const driver = DRIVERS[settings.dialect];
+  const peer: SqlPeer = openSqlPeer(settings, secret, {
+    poolSize: 1,
+    applicationName: 'stock-verify-delivery',
+    statementTimeoutMs: settings.timeout_ms,
+  });
   const parts = settings.table.split('.');
   const table = parts.map(driver.quote).join('.');
   const insert = driver.insertSql(
@@ -278,7 +144,7 @@ export function createSqlChannel(settings: SqlTargetSettings, secret: string | n
   }
 
   /** Inserts the row unless its key is there; true when this call inserted it. */
-  async function insertOnce(connection: Connection, values: unknown[], key: string): Promise<boolean> {
+  async function insertOnce(connection: SqlPeerConnection, values: unknown[], key: string): Promise<boolean> {
     try {
       const { affected } = await connection.query(insert, values);
       if (affected > 0) return true;
@@ -294,9 +160,12 @@ export function createSqlChannel(settings: SqlTargetSettings, secret: string | n
     return false;
   }
 
-  async function run<T>(signal: AbortSignal, work: (connection: Connection) => Promise<T>): Promise<T> {
+  async function run<T>(
+    signal: AbortSignal,
+    work: (connection: SqlPeerConnection) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await driver.withConnection(signal, work);
+      return await peer.withConnection(signal, work);
     } catch (error) {
       if (signal.aborted)
         throw new DeliveryError(`No answer from ${settings.host}:${settings.port} in time`, {
@@ -376,6 +245,6 @@ export function createSqlChannel(settings: SqlTargetSettings, secret: string | n
       });
     },
 
-    close: () => driver.close(),
+    close: () => peer.close(),
   };
 }
