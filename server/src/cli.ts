@@ -1,41 +1,42 @@
-import path from 'node:path';
+import { parseArgs, UsageError } from './cli/args.ts';
+import { COMMANDS, EXIT, helpText } from './cli/commands.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { openDb } from './platform/db/database.ts';
-import { migrateToLatest } from './platform/db/migrator.ts';
 
-/** Operator commands: `npm run cli -- <command>` (today: migrate). */
-async function run(command: string | undefined): Promise<number> {
-  const config = loadConfig();
-  switch (command) {
-    case 'migrate': {
-      const database = openDb({
-        databaseUrl: config.databaseUrl,
-        sqliteFile: path.join(config.dataDir, 'stock-verify.sqlite'),
-      });
-      try {
-        const applied = await migrateToLatest(database.db, database.dialect);
-        process.stdout.write(
-          applied.length > 0
-            ? `Applied ${applied.length} migration(s) on ${database.location}: ${applied.join(', ')}\n`
-            : `Database ${database.location} is up to date.\n`,
-        );
-      } finally {
-        await database.close();
-      }
-      return 0;
-    }
-    default:
-      process.stderr.write('Usage: npm run migrate   (applies every pending migration)\n');
-      return 2;
+/**
+ * Operator commands: `npm run cli -- <command>` or `npx stock-verify <command>` (see --help).
+ * They read the same environment as the server and change data only through the product's
+ * services, so every change lands in the audit trail like an API action does.
+ */
+async function run(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, new Set(['help', 'json', 'latest']));
+  if (args.command === undefined || args.command === 'help' || (args.flags.has('help') && !args.command)) {
+    process.stdout.write(`${helpText()}\n`);
+    return args.command === undefined && !args.flags.has('help') ? EXIT.usage : EXIT.ok;
   }
+  const command = Object.hasOwn(COMMANDS, args.command) ? COMMANDS[args.command] : undefined;
+  if (!command) {
+    process.stderr.write(`Unknown command "${args.command}".\n\n${helpText()}\n`);
+    return EXIT.usage;
+  }
+  if (args.flags.has('help')) {
+    process.stdout.write(`Usage: npm run cli -- ${command.usage}\n  ${command.summary}\n`);
+    return EXIT.ok;
+  }
+  return command.run(args, loadConfig());
 }
 
-run(process.argv[2]).then(
-  (code) => process.exit(code),
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
-    process.stderr.write(
-      `${error instanceof ConfigError ? '' : 'Error: '}${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof UsageError) {
+      process.stderr.write(`${message}\n(see --help)\n`);
+      process.exitCode = EXIT.usage;
+    } else {
+      process.stderr.write(`${error instanceof ConfigError ? '' : 'Error: '}${message}\n`);
+      process.exitCode = EXIT.failed;
+    }
   },
 );

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { ensureFirstAdmin } from './modules/users/first-admin.ts';
@@ -8,7 +10,7 @@ import { createLogger } from './platform/observability/logger.ts';
 import { createMetrics } from './platform/observability/metrics.ts';
 import { installProcessSafetyNet } from './platform/observability/process-safety.ts';
 
-/** Reads config, opens the database, migrates, creates the first admin, listens, closes gracefully. */
+/** Reads config, opens the database, migrates, creates the first admin, listens, shuts down gracefully. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -60,23 +62,60 @@ async function main(): Promise<void> {
   audit.admin.start();
 
   let closing = false;
+  /**
+   * SIGTERM (systemd, Kubernetes, a load balancer draining) or SIGINT: the listener closes (new
+   * connections are refused, a new request on a kept-alive connection gets 503), requests in
+   * flight finish, then the onClose hooks stop the background work — the job runner aborts its
+   * jobs and releases their leases, the audit checkpoint and retention timers, the flag and IP
+   * list refreshes, a running import, the Redis rate-limit store — and the database closes last.
+   * A second signal, or SHUTDOWN_DEADLINE_MS without finishing, exits 1 at once.
+   */
   const shutdown = async (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      logger.warn({ signal }, 'second signal: exiting before shutdown finished');
+      await exitAfterFlush(logger, 1);
+      return;
+    }
     closing = true;
     logger.info({ signal }, 'shutting down: finishing requests in flight');
-    const force = setTimeout(() => process.exit(1), 15_000);
+    const force = setTimeout(() => {
+      logger.error({ deadline_ms: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline passed: exiting unfinished');
+      void exitAfterFlush(logger, 1);
+    }, SHUTDOWN_DEADLINE_MS);
     force.unref();
+    let code = 0;
     try {
       await server.close();
+      if (database.dialect === 'sqlite') {
+        // Everything in the WAL goes into the main file, so the file alone is complete (a copy of
+        // it, or a restore, needs no -wal beside it). Closing would checkpoint too; this says so.
+        await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(database.db);
+      }
       await database.close();
       logger.info('shut down cleanly');
-    } finally {
-      logger.flush();
-      process.exit(0);
+    } catch (error) {
+      code = 1;
+      logger.error({ err: error }, 'shutdown failed');
     }
+    await exitAfterFlush(logger, code);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Longest a shutdown may take before the process exits anyway (systemd's TimeoutStopSec is above it). */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
+/** Exits once buffered log lines are written (the last one says how the shutdown went). */
+async function exitAfterFlush(logger: Logger, code: number): Promise<never> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  process.exit(code);
 }
 
 main().catch((error: unknown) => {
