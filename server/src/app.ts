@@ -90,7 +90,7 @@ import type { DbHandle } from './platform/db/database.ts';
 import { pendingMigrations } from './platform/db/migrator.ts';
 import { access, type Role, registerAccessGuard } from './platform/http/access.ts';
 import { registerCors } from './platform/http/cors.ts';
-import { errorBody, registerErrorHandling } from './platform/http/errors.ts';
+import { errorBody, frameworkErrorHandler, registerErrorHandling } from './platform/http/errors.ts';
 import { registerSharedSchemas } from './platform/http/openapi.ts';
 import { outgoingHeaders } from './platform/http/outgoing-headers.ts';
 import { buildRequestContext, contextOf } from './platform/http/request-context.ts';
@@ -167,6 +167,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // What the router refuses before any route matches (a broken escape, an over-long parameter)
+    // gets the one error body too.
+    frameworkErrors: frameworkErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Platform: validation, error shape, observability, cookies, headers, access control.

@@ -98,8 +98,11 @@ export function auditRoutes(deps: {
           querystring: ComplianceQuery,
           response: {
             200: {
-              ...ComplianceReportSchema,
               description: 'The report; with format=csv, a text/csv attachment (section,name,value)',
+              content: {
+                'application/json': { schema: ComplianceReportSchema },
+                'text/csv': { schema: { type: 'string' } },
+              },
             },
             ...errorResponses(400, 401, 403),
           },

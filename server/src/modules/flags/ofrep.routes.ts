@@ -43,6 +43,13 @@ const BulkFailure = Type.Object({
   errorDetails: Type.Optional(Type.String()),
 });
 const BulkSuccess = Type.Object({ flags: Type.Array(Type.Union([Success, Failure])) });
+/**
+ * A 400 is OFREP's own failure when the request parses, or the API's common error body when it
+ * does not (malformed JSON, a NUL character): the error handler answers those before the route.
+ */
+const CommonError = Type.Unsafe<{ error: { code: string; message: string }; request_id: string }>({
+  $ref: 'ErrorBody#',
+});
 
 interface ContextError {
   errorCode: 'INVALID_CONTEXT' | 'PARSE_ERROR';
@@ -113,7 +120,12 @@ export function ofrepRoutes(flags: FeatureFlags): FastifyPluginAsyncTypebox {
           summary: 'OFREP: evaluate one flag',
           params: Type.Object({ key: Type.String({ maxLength: 200 }) }),
           body: EvaluationRequest,
-          response: { 200: Success, 400: Failure, 404: Failure, ...errorResponses(401) },
+          response: {
+            200: Success,
+            400: Type.Union([Failure, CommonError]),
+            404: Failure,
+            ...errorResponses(401),
+          },
         },
       },
       async (request, reply) => {
@@ -145,7 +157,7 @@ export function ofrepRoutes(flags: FeatureFlags): FastifyPluginAsyncTypebox {
           response: {
             200: BulkSuccess,
             304: { type: 'null', description: 'Not modified since the ETag sent' },
-            400: BulkFailure,
+            400: Type.Union([BulkFailure, CommonError]),
             ...errorResponses(401),
           },
         },

@@ -116,11 +116,12 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         schema: {
           tags,
           summary: "Set a user's password and end their sessions",
+          description: '409 `SELF_RESET` for your own account: use /api/auth/change-password.',
           params: UserIdParams,
           body: ResetPasswordBody,
           response: {
             204: { type: 'null', description: 'Password reset' },
-            ...errorResponses(400, 401, 403, 404),
+            ...errorResponses(400, 401, 403, 404, 409),
           },
         },
       },

@@ -133,3 +133,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
       .send(errorBody(request, 'INTERNAL_ERROR', 'Internal server error'));
   });
 }
+
+/**
+ * For Fastify's `frameworkErrors` option (app.ts): what the router refuses before any route is
+ * matched — a path with a broken percent-escape, a path parameter longer than `maxParamLength` —
+ * gets the one error body too, instead of Fastify's own shape.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return reply.status(414).send(errorBody(request, 'URI_TOO_LONG', 'A path parameter is too long'));
+  if (error.code === 'FST_ERR_BAD_URL')
+    return reply.status(400).send(errorBody(request, 'BAD_URL', 'The URL is not validly percent-encoded'));
+  request.log.error({ err: error }, 'router error');
+  return reply.status(500).send(errorBody(request, 'INTERNAL_ERROR', 'Internal server error'));
+}

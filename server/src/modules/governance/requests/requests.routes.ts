@@ -139,7 +139,14 @@ export function dataRequestsRoutes(
           params: RequestIdParams,
           querystring: ExportQuery,
           response: {
-            200: { description: 'JSON, CSV or ZIP attachment', type: 'string' },
+            200: {
+              description: 'JSON, CSV or ZIP attachment',
+              content: {
+                'application/json': { schema: {} },
+                'text/csv': { schema: { type: 'string' } },
+                'application/zip': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
             ...errorResponses(401, 403, 404, 409),
           },
         },
