@@ -306,7 +306,9 @@ export class RequestGenerator {
       }
       const pool = poolForPathParam(op.path, param.name);
       const real = pool ? this.pools.get(pool) : [];
+      const preferred = pool ? this.pools.preferred(pool) : undefined;
       if (param === target && kind === 'unknown-id') value = this.unknownValue(param);
+      else if (preferred !== undefined && rng.chance(0.5)) value = preferred;
       else if (real.length > 0 && rng.chance(0.85)) value = rng.pick(real);
       else value = String(validValue(param.schema, rng, this.pools, param.name));
       path = path.replace(`{${param.name}}`, encode(value));

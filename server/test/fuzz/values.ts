@@ -29,6 +29,8 @@ export type Schema = {
 /** Real values the seeded database holds, by kind (`users`, `locations`, `barcodes` …). */
 export interface Pools {
   get(kind: string): readonly string[];
+  /** The one of a kind that most requests should aim at (the session being counted), if any. */
+  preferred(kind: string): string | undefined;
 }
 
 /** Which pool a field or parameter of this name draws its real values from. */
@@ -96,11 +98,28 @@ export function validValue(schema: Schema, rng: Rng, pools: Pools, name = ''): u
   }
 }
 
+/**
+ * Rules the schemas cannot say, so that "valid" requests get past the handlers' own checks often
+ * enough to reach the code behind them: fields of which exactly one is given, and optional fields
+ * whose random values (a unit of measure, a lot on an item that has none) the handler refuses.
+ */
+const ONE_OF_FIELDS: readonly (readonly [string, string])[] = [['barcode', 'item_id']];
+const SELDOM_FIELDS = new Set(['uom', 'lot', 'serial', 'expiry_date']);
+
 function validObject(schema: Schema, rng: Rng, pools: Pools): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const required = new Set(schema.required ?? []);
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (required.has(key) || rng.chance(0.55)) out[key] = validValue(property, rng, pools, key);
+    const chance = SELDOM_FIELDS.has(key) ? 0.1 : 0.55;
+    if (required.has(key) || rng.chance(chance)) out[key] = validValue(property, rng, pools, key);
+  }
+  for (const pair of ONE_OF_FIELDS) {
+    const properties = schema.properties ?? {};
+    if (!pair.every((key) => key in properties) || pair.some((key) => required.has(key))) continue;
+    const keep = rng.pick(pair);
+    const drop = pair.find((key) => key !== keep) as string;
+    delete out[drop];
+    if (!(keep in out)) out[keep] = validValue(properties[keep] as Schema, rng, pools, keep);
   }
   if ((schema.minProperties ?? 0) > Object.keys(out).length) {
     for (const [key, property] of Object.entries(schema.properties ?? {})) {
@@ -130,6 +149,8 @@ function validString(schema: Schema, rng: Rng, pools: Pools, name: string): stri
   const max = schema.maxLength ?? 64;
   const fits = (value: string) => value.length >= min && value.length <= max;
   const pool = poolForField(name);
+  const preferred = pool ? pools.preferred(pool) : undefined;
+  if (preferred !== undefined && fits(preferred) && rng.chance(0.5)) return preferred;
   if (pool && rng.chance(0.8)) {
     const real = pools.get(pool).filter(fits);
     if (real.length > 0) return rng.pick(real);
@@ -146,6 +167,11 @@ function validString(schema: Schema, rng: Rng, pools: Pools, name: string): stri
       return `${rng.alnum(6).toLowerCase()}@example.com`;
     case 'binary':
       return 'file';
+  }
+  // Decimal text (quantities, costs): a number a warehouse would count.
+  if (name === 'quantity' || name === 'unit_cost') {
+    const decimal = String(rng.int(0, 50));
+    if (fits(decimal)) return decimal;
   }
   if (/password/.test(name) || name === 'secret') {
     return rng.chance(0.5) ? STRONG_PASSWORD : `Fuzz-${rng.alnum(12)}-9!`;

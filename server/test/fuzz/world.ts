@@ -25,6 +25,16 @@ export class World implements Pools {
     return this.pools.get(kind) ?? [];
   }
 
+  /**
+   * The session being counted and the location claimed in it: half the requests that name a
+   * session or a location aim there, so counting operations reach past "not counting" and "not in
+   * scope" while the fuzzer cancels and finishes other sessions.
+   */
+  private readonly current = new Map<string, string>();
+  preferred(kind: string): string | undefined {
+    return this.current.get(kind);
+  }
+
   add(kind: string, value: unknown): void {
     if (typeof value !== 'string' || value === '') return;
     const list = this.pools.get(kind) ?? [];
@@ -242,10 +252,14 @@ export class World implements Pools {
     await this.must('POST', `/api/count-sessions/${id}/start`, {});
     this.add('count-sessions', id);
     const locations = this.get('locations').slice(0, 4);
+    // The admin too: most fuzzed requests are an admin's, and only an assigned user's entries count.
+    const counters = [staffId, this.userIds.get('admin') as string];
     await this.call('POST', `/api/count-sessions/${id}/assignments`, {
-      assignments: locations.map((location) => ({ location_id: location, user_ids: [staffId] })),
+      assignments: locations.map((location) => ({ location_id: location, user_ids: counters })),
     });
     const location = locations[0] as string;
+    this.current.set('count-sessions', id);
+    this.current.set('locations', location);
     await this.call('POST', `/api/locations/${location}/claim`, { session_id: id }, this.tokens.get('staff'));
     for (const barcode of this.get('barcodes').slice(4, 6)) {
       const entry = await this.call(
