@@ -5,6 +5,7 @@ import { bumpCacheVersion, readCacheVersion } from '../../platform/db/cache-vers
 import type { Dialect } from '../../platform/db/database.ts';
 import type { Database } from '../../platform/db/schema.ts';
 import { AppError, badRequest } from '../../platform/http/errors.ts';
+import { failureStreakLog } from '../../platform/observability/failure-streak.ts';
 import type { AuditTrail } from '../audit/audit.service.ts';
 import type { AuditContext, JsonObject } from '../audit/events.ts';
 import { BUILT_IN_KEYS, DEFAULT_FLAGS, type DefaultFlag } from './default-flags.ts';
@@ -313,8 +314,9 @@ export function createFeatureFlags(deps: {
       await reload();
       if (timer) return;
       // Sync callers (isEnabled) never wait for I/O: a timer keeps the cache within the TTL.
+      const streak = failureStreakLog(logger, 'feature flags refresh');
       timer = setInterval(() => {
-        refresh().catch((error: unknown) => logger.warn({ err: error }, 'feature flags refresh failed'));
+        refresh().then(streak.succeeded, streak.failed);
       }, Math.max(1, cacheTtlSeconds) * 1000);
       timer.unref();
     },

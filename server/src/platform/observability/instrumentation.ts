@@ -47,7 +47,10 @@ export function registerInstrumentation(
       duration_ms: Math.round(reply.elapsedTime * 100) / 100,
       ...(request.principal ? { user_id: request.principal.user.id } : {}),
     };
-    if (reply.statusCode >= 500) request.log.error(line, 'request failed');
+    // A 503 is a dependency away (the database restarting, the server shutting down), said once by
+    // whoever saw it: a WARN per request, not an ERROR per request of an outage.
+    if (reply.statusCode === 503) request.log.warn(line, 'request refused: service unavailable');
+    else if (reply.statusCode >= 500) request.log.error(line, 'request failed');
     else request.log.info(line, 'request completed');
   });
 }

@@ -6,6 +6,7 @@ import { bumpCacheVersion, readCacheVersion } from '../../../platform/db/cache-v
 import type { Database } from '../../../platform/db/schema.ts';
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
 import type { IdGenerator } from '../../../platform/ids.ts';
+import { failureStreakLog } from '../../../platform/observability/failure-streak.ts';
 import type { AuditTrail } from '../../audit/audit.service.ts';
 import type { AuditContext } from '../../audit/events.ts';
 import * as store from './ip-lists.store.ts';
@@ -281,9 +282,10 @@ export function createIpLists(deps: {
     async start() {
       await reload();
       if (timer) return;
+      const streak = failureStreakLog(logger, 'IP lists refresh');
       timer = setInterval(
         () => {
-          this.refresh().catch((error: unknown) => logger.warn({ err: error }, 'IP lists refresh failed'));
+          this.refresh().then(streak.succeeded, streak.failed);
         },
         (deps.refreshSeconds ?? 2) * 1000,
       );
