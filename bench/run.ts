@@ -18,6 +18,7 @@ import { stopAll } from './lib/processes.ts';
 import { loadSettings, type Settings, SettingsError } from './lib/settings.ts';
 import type { WorkComparison } from './lib/work.ts';
 import { lookup } from './lookup.ts';
+import { mixedLoad } from './mixed-load.ts';
 import { retention } from './retention.ts';
 import { sessionStart } from './session-start.ts';
 import { syncBatch } from './sync-batch.ts';
@@ -42,6 +43,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   flagEval,
   erpSync,
   retention,
+  mixedLoad,
 ];
 
 type Status = 'ok' | 'invalid' | 'crashed';
@@ -91,7 +93,7 @@ function usage(): string {
     'env: BENCH_DURATION (s per round, 8), BENCH_WARMUP (s, 3), BENCH_ROUNDS (per side, 2),\n' +
     '     BENCH_CONNECTIONS (10), BENCH_PROFILE=1 (CPU profile of the product), BENCH_KEEP_TEMP=1,\n' +
     '     BENCH_PG_URL (PostgreSQL for import, audit-verify, audit-append, count-entry, sync-batch,\n' +
-    '     session-start;\n' +
+    '     session-start, mixed-load;\n' +
     '     postgres://postgres@127.0.0.1:5432/test),\n' +
     '     BENCH_PRODUCT_ENV="NAME=value,..." (experiments only: product settings off their defaults)'
   );
