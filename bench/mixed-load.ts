@@ -216,7 +216,7 @@ async function runCase(options: {
   delete env.NODE_OPTIONS;
   const baseline = await startServer({
     name: 'baseline',
-    script: path.join('bench', 'lib', 'mixed-baseline.ts'),
+    script: path.join('bench', 'baselines', 'mixed-fastify.ts'),
     env,
     logFile: path.join(dir, 'baseline.log'),
     port,
@@ -280,7 +280,7 @@ async function runCase(options: {
  * (650 scans an hour per counter), then faster and faster until p99 passes 100 ms. The figure is
  * the highest request rate held with p99 ≤ 100 ms, and the counters it equals at 650 scans/h.
  *
- * Baseline: the same request mix through the same ramp against bench/lib/mixed-baseline.ts —
+ * Baseline: the same request mix through the same ramp against bench/baselines/mixed-fastify.ts —
  * Fastify with the same routes doing only the unavoidable database work (the item SELECT, the
  * entry INSERT and its line UPDATE in one transaction, one SELECT or UPDATE for the rest) on the
  * same database with the product's driver set-up, and nothing else: no authentication, checks,
@@ -293,7 +293,7 @@ export const mixedLoad: Benchmark = {
   description: `${COUNTERS} counters + ${SUPERVISORS} supervisors, realistic then ramped until p99 > ${THRESHOLD_MS} ms: sustained req/s vs bare Fastify + the same queries`,
   product: `product, ${COUNTERS} signed-in counters (lookup + entry, heartbeats, progress) and ${SUPERVISORS} supervisors; SQLite, then PostgreSQL`,
   baseline:
-    'bare Fastify, the same routes and mix doing only the SELECT/INSERT/UPDATE each needs on the same database (bench/lib/mixed-baseline.ts)',
+    'bare Fastify, the same routes and mix doing only the SELECT/INSERT/UPDATE each needs on the same database (bench/baselines/mixed-fastify.ts)',
   aim: 0.25,
 
   run: ({ settings, workdir, cpuProfileDir, log }) =>

@@ -23,7 +23,7 @@ import { openDb } from '../../server/src/platform/db/database.ts';
 function required(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
-    process.stderr.write(`mixed-baseline: ${name} is required\n`);
+    process.stderr.write(`mixed-fastify: ${name} is required\n`);
     process.exit(2);
   }
   return value;
