@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type DbHandle, openDb } from '../server/src/platform/db/database.ts';
 import { migrateToLatest } from '../server/src/platform/db/migrator.ts';
-import type { Benchmark, Cleanup } from './lib/benchmark.ts';
+import type { Benchmark } from './lib/benchmark.ts';
 import { countRows } from './lib/counting.ts';
+import { type DialectCaseOptions, dialectCase } from './lib/dialect-case.ts';
 import { fmtInt, table } from './lib/format.ts';
 import {
   countersFor,
@@ -13,11 +13,10 @@ import {
   seedMixedFloor,
 } from './lib/mixed-traffic.ts';
 import type { MixedRamp, MixedRampResult, StepResult } from './lib/mixed-worker.ts';
-import { schemaUrl, sqliteThenPostgres } from './lib/postgres.ts';
+import { sqliteThenPostgres } from './lib/postgres.ts';
 import { describeExit, spawnNode, within } from './lib/processes.ts';
 import { productDataDir, productSqliteFile, startProduct } from './lib/product.ts';
 import { freePort, LOOPBACK, startServer } from './lib/servers.ts';
-import type { Settings } from './lib/settings.ts';
 import { type WorkComparison, workComparison, workFigure } from './lib/work.ts';
 
 const ITEMS = 3_000;
@@ -112,22 +111,10 @@ function problemsOf(side: string, result: MixedRampResult): string[] {
   return problems;
 }
 
-async function runCase(options: {
-  label: 'sqlite' | 'postgres';
-  workdir: string;
-  settings: Settings;
-  cpuProfileDir: string | null;
-  cleanup: Cleanup;
-  schema: string | null;
-  log(line: string): void;
-}): Promise<WorkComparison> {
+async function runCase(options: DialectCaseOptions): Promise<WorkComparison> {
   const { label, settings, cleanup, log, schema } = options;
-  const dir = path.join(options.workdir, label);
+  const { dir, open, productOptions } = dialectCase(options);
   const sqliteFile = productSqliteFile(productDataDir(dir));
-  const open = (): DbHandle =>
-    schema === null
-      ? openDb({ databaseUrl: null, sqliteFile })
-      : openDb({ databaseUrl: settings.pgUrl, pgSchema: schema, pgPoolSize: 2 });
 
   const setup = open();
   let floor: MixedFloor;
@@ -147,14 +134,10 @@ async function runCase(options: {
       `${((performance.now() - seeded) / 1000).toFixed(1)} s`,
   );
 
-  const profileDir = options.cpuProfileDir ? path.join(options.cpuProfileDir, label) : null;
-  if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
   const product = await startProduct({
-    workdir: dir,
+    ...productOptions,
     // Behind a reverse proxy: every simulated handheld has its own address (X-Forwarded-For).
     overrides: { TRUST_PROXY: 'loopback', ...settings.productEnv },
-    ...(schema !== null ? { databaseUrl: schemaUrl(settings.pgUrl, schema) } : {}),
-    ...(profileDir ? { cpuProfileDir: profileDir } : {}),
   });
   cleanup.add(`stop the ${label} product`, product.stop);
   const prepared = performance.now();
