@@ -2,11 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import type { Config } from '../config.ts';
-import { createAuditTrail } from '../modules/audit/audit.service.ts';
-import { systemClock } from '../platform/clock.ts';
-import { systemIds } from '../platform/ids.ts';
 import { retryWhileBusy } from './busy-retry.ts';
-import { cliContext, openDatabase, sqliteFileOf } from './services.ts';
+import { cliAuditTrail, cliContext, openDatabase, sqliteFileOf } from './services.ts';
 
 /**
  * SQLite: a consistent copy taken while the server keeps running, through SQLite's online backup
@@ -74,13 +71,7 @@ export async function backup(out: string, config: Readonly<Config>): Promise<num
 
   const database = openDatabase(config);
   try {
-    const trail = createAuditTrail({
-      database,
-      clock: systemClock,
-      ids: systemIds,
-      enabled: config.enterpriseAuditEnabled,
-      algorithm: config.auditHashAlgorithm,
-    });
+    const trail = cliAuditTrail(config, database);
     const context = cliContext();
     await retryWhileBusy(() =>
       trail.record(context, {

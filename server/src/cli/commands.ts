@@ -1,20 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { createAuditTrail } from '../modules/audit/audit.service.ts';
 import { toCheckpoint } from '../modules/audit/checkpoints.ts';
 import { passwordProblem } from '../modules/auth/credentials.ts';
 import { DisplayName, Username } from '../modules/users/users.schemas.ts';
 import { findUserByUsername } from '../modules/users/users.store.ts';
-import { systemClock } from '../platform/clock.ts';
 import { migrateToLatest } from '../platform/db/migrator.ts';
 import { AppError } from '../platform/http/errors.ts';
-import { systemIds } from '../platform/ids.ts';
 import { onlyOptions, type ParsedArgs, requiredOption, UsageError } from './args.ts';
 import { backup } from './backup.ts';
 import { retryWhileBusy } from './busy-retry.ts';
 import { readNewPassword } from './password-input.ts';
-import { buildCliServices, type CliServices, cliContext, openDatabase } from './services.ts';
+import { buildCliServices, type CliServices, cliAuditTrail, cliContext, openDatabase } from './services.ts';
 
 /** Exit codes: 0 done, 1 failed, 2 usage error, 3 the audit trail is damaged. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, auditBroken: 3 } as const;
@@ -72,13 +69,7 @@ export const COMMANDS: Record<string, Command> = {
       try {
         const applied = await migrateToLatest(database.db, database.dialect);
         if (applied.length > 0) {
-          const trail = createAuditTrail({
-            database,
-            clock: systemClock,
-            ids: systemIds,
-            enabled: config.enterpriseAuditEnabled,
-            algorithm: config.auditHashAlgorithm,
-          });
+          const trail = cliAuditTrail(config, database);
           const context = cliContext();
           await retryWhileBusy(() =>
             trail.record(context, {

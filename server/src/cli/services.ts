@@ -44,6 +44,17 @@ export function cliLogger(config: Readonly<Config>): Logger {
   });
 }
 
+/** The audit trail as the server keeps it (same switch and hash algorithm), for a command's entries. */
+export function cliAuditTrail(config: Readonly<Config>, database: DbHandle): AuditTrail {
+  return createAuditTrail({
+    database,
+    clock: systemClock,
+    ids: systemIds,
+    enabled: config.enterpriseAuditEnabled,
+    algorithm: config.auditHashAlgorithm,
+  });
+}
+
 export interface CliServices {
   database: DbHandle;
   trail: AuditTrail;
@@ -63,13 +74,7 @@ export function buildCliServices(config: Readonly<Config>, database: DbHandle): 
   const ids = systemIds;
   const db = database.db;
   const logger = cliLogger(config);
-  const trail = createAuditTrail({
-    database,
-    clock,
-    ids,
-    enabled: config.enterpriseAuditEnabled,
-    algorithm: config.auditHashAlgorithm,
-  });
+  const trail = cliAuditTrail(config, database);
   const signing = loadOrCreateSigningKey({ keyFile: config.auditSigningKeyFile, dataDir: config.dataDir });
   const checkpointer = createCheckpointer({
     db,
